@@ -83,6 +83,7 @@ codes! {
     W110 => "duplicate exception name",
     W111 => "exception appended without values",
     W112 => "rule skipped: unknown field",
+    W113 => "string operator on a list-valued field",
 }
 
 /// Error or warning.

@@ -1,11 +1,11 @@
 //! A YAML document tree that keeps the byte span of every node.
 //!
-//! Built from saphyr-parser's event stream (see `docs/design.md` for why
-//! saphyr). Only what a rules file needs: scalars (with their style, so that
+//! Built from the event stream of libyaml-safer, a safe port of libyaml
+//! (see `docs/design.md` for why not saphyr or serde_yaml). Only what a rules file needs: scalars (with their style, so that
 //! a position inside a condition can be mapped back to the file), sequences,
 //! mappings, null, and anchors/aliases. Tags are ignored.
 
-use saphyr_parser::{Event, Parser, ScalarStyle};
+use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
 
 use crate::diag::{Code, Diagnostic};
 use crate::source::{FileId, SourceFile, Span};
@@ -100,27 +100,40 @@ pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Vec<Node>, Diagnostic
         docs: Vec::new(),
         anchors: Vec::new(),
     };
-    for event in Parser::new_from_str(&file.text) {
-        match event {
-            Ok((event, span)) => {
-                let start = file.offset_of(span.start.line(), span.start.col());
-                let end = file.offset_of(span.end.line(), span.end.col()).max(start);
+    let mut input = file.text.as_bytes();
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut input);
+    loop {
+        match parser.parse() {
+            Ok(event) => {
+                let done = matches!(event.data, EventData::StreamEnd);
+                let start = offset(file, event.start_mark);
+                let end = offset(file, event.end_mark).max(start);
                 builder.on_event(event, Span::new(file_id, start..end));
+                if done {
+                    return Ok(builder.docs);
+                }
             }
             Err(err) => {
-                let mark = err.marker();
-                let at = file.offset_of(mark.line(), mark.col());
-                return Err(Diagnostic::new(Code::E101, format!("invalid YAML: {}", err.info()))
-                    .at(Span::new(file_id, at..at)));
+                let at = err.problem_mark().map_or(0, |m| offset(file, m));
+                let context = err.context().map_or(String::new(), |c| format!(" {c}"));
+                return Err(Diagnostic::new(
+                    Code::E101,
+                    format!("invalid YAML: {}{context}", err.problem()),
+                )
+                .at(Span::new(file_id, at..at)));
             }
         }
     }
-    Ok(builder.docs)
+}
+
+fn offset(file: &SourceFile, mark: Mark) -> usize {
+    file.offset_of(mark.line as usize + 1, mark.column as usize)
 }
 
 enum Open {
-    Seq(Span, Vec<Node>, usize),
-    Map(Span, Vec<(Node, Node)>, Option<Node>, usize),
+    Seq(Span, Vec<Node>, Option<String>),
+    Map(Span, Vec<(Node, Node)>, Option<Node>, Option<String>),
 }
 
 struct Builder<'a> {
@@ -128,28 +141,32 @@ struct Builder<'a> {
     file: &'a SourceFile,
     stack: Vec<Open>,
     docs: Vec<Node>,
-    anchors: Vec<(usize, Node)>,
+    anchors: Vec<(String, Node)>,
 }
 
 impl Builder<'_> {
-    fn on_event(&mut self, event: Event<'_>, span: Span) {
-        match event {
-            Event::Scalar(value, style, anchor, _tag) => {
+    fn on_event(&mut self, event: Event, span: Span) {
+        match event.data {
+            EventData::Scalar {
+                anchor, value, style, ..
+            } => {
                 let node = scalar_node(&value, style, span);
                 self.remember(anchor, &node);
                 self.push(node);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(span, Vec::new(), anchor)),
-            Event::MappingStart(anchor, _) => {
+            EventData::SequenceStart { anchor, .. } => {
+                self.stack.push(Open::Seq(span, Vec::new(), anchor));
+            }
+            EventData::MappingStart { anchor, .. } => {
                 self.stack.push(Open::Map(span, Vec::new(), None, anchor));
             }
-            Event::SequenceEnd | Event::MappingEnd => self.close(span),
-            Event::Alias(id) => {
+            EventData::SequenceEnd | EventData::MappingEnd => self.close(span),
+            EventData::Alias { anchor } => {
                 let node = self
                     .anchors
                     .iter()
                     .rev()
-                    .find(|(anchor, _)| *anchor == id)
+                    .find(|(name, _)| *name == anchor)
                     .map_or(
                         Node {
                             kind: Kind::Null,
@@ -159,16 +176,15 @@ impl Builder<'_> {
                     );
                 self.push(node);
             }
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd
-            | Event::Nothing => {}
+            EventData::StreamStart { .. }
+            | EventData::StreamEnd
+            | EventData::DocumentStart { .. }
+            | EventData::DocumentEnd { .. } => {}
         }
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node) {
-        if anchor != 0 {
+    fn remember(&mut self, anchor: Option<String>, node: &Node) {
+        if let Some(anchor) = anchor {
             self.anchors.push((anchor, node.clone()));
         }
     }

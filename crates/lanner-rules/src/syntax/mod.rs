@@ -7,5 +7,5 @@ pub mod ast;
 mod parse;
 mod print;
 
-pub use parse::{MAX_DEPTH, SyntaxError, parse};
+pub use parse::{MAX_DEPTH, SyntaxError, parse, parse_operand};
 pub use print::{needs_quotes, print, write_operand, write_quoted};

@@ -72,6 +72,21 @@ fn parse_checked(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
     builder.bool_expr(or)
 }
 
+/// Parses a lone field or transformer call (as in an output template).
+pub fn parse_operand(text: &str, id: TextId) -> Result<Operand, SyntaxError> {
+    let depth = prescan(text)?;
+    let needed = (depth + 8) * STACK_PER_LEVEL;
+    stacker::maybe_grow(needed, needed * 2, || {
+        let mut pairs =
+            ConditionParser::parse(Rule::operand_only, text).map_err(|e| to_error(text, &e))?;
+        let operand = pairs
+            .next()
+            .and_then(|p| p.into_inner().next())
+            .ok_or_else(|| SyntaxError::new(Code::E201, "expected a field", 0, text.len()))?;
+        Builder { id }.operand(operand)
+    })
+}
+
 fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\u{8}' | '\r' | '\n')
 }

@@ -1,0 +1,171 @@
+//! From a payload (a file line or a webhook body) to events, as Falco's plugin splits them.
+//!
+//! A payload is an `Event`, an `EventList`, or a JSON array (at any depth) of those. A
+//! payload that is not one of these is refused whole, even when some array elements were
+//! fine, because Falco drops such a payload entirely. Problems of one event (no or bad
+//! `stageTimestamp`) only drop that event. `apiVersion` and `auditID` are not checked here.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::event::Event;
+use crate::parse::{JsonError, parse};
+use crate::tape::{Doc, Kind, NodeRef};
+use crate::time::parse_rfc3339;
+
+/// Why a whole payload was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The payload is not JSON (or is cut short).
+    #[error("invalid JSON at byte {offset}: {reason}")]
+    InvalidJson {
+        /// Byte offset of the problem in the payload.
+        offset: usize,
+        /// What was expected there.
+        reason: &'static str,
+    },
+    /// The payload, or one element of a payload array, is no `Event` or `EventList`.
+    #[error(
+        "{}not a Kubernetes audit event: no \"kind\" of \"Event\" or \"EventList\"",
+        element_prefix(.element)
+    )]
+    NotAuditEvent {
+        /// Where in the payload array, e.g. `[1][0]`; empty for the payload itself.
+        element: String,
+    },
+    /// An `EventList` without an `items` array.
+    #[error("{}EventList has no \"items\" array", element_prefix(.element))]
+    NoItems {
+        /// Where in the payload array, e.g. `[1][0]`; empty for the payload itself.
+        element: String,
+    },
+    /// The payload is larger than events can address (4 GiB).
+    #[error("payload of {len} bytes is too large")]
+    TooLarge {
+        /// The payload size.
+        len: usize,
+    },
+}
+
+fn element_prefix(element: &str) -> String {
+    if element.is_empty() {
+        String::new()
+    } else {
+        format!("array element {element}: ")
+    }
+}
+
+/// Why one event of a payload was dropped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// The event has no `stageTimestamp`, which gives its time.
+    #[error("event has no stageTimestamp")]
+    NoStageTimestamp,
+    /// `stageTimestamp` is not an RFC 3339 string (the JSON text is shown).
+    #[error("stageTimestamp {0} is not RFC 3339")]
+    BadStageTimestamp(String),
+    /// `stageTimestamp` is before 1970 or after 2262 (nanoseconds since 1970 do not fit).
+    #[error("stageTimestamp {0} is out of range (1970 to 2262)")]
+    TimestampOutOfRange(String),
+}
+
+impl From<JsonError> for PayloadError {
+    fn from(e: JsonError) -> Self {
+        PayloadError::InvalidJson {
+            offset: e.offset,
+            reason: e.reason,
+        }
+    }
+}
+
+/// Split a payload into events, numbered from `first_num` upwards (only events that decode
+/// take a number). The outer `Err` refuses the whole payload; an inner `Err` drops one
+/// event. Invalid UTF-8 is replaced with U+FFFD rather than refused.
+pub fn decode_payload(
+    bytes: &[u8],
+    first_num: u64,
+) -> Result<Vec<Result<Event, EventError>>, PayloadError> {
+    if u32::try_from(bytes.len()).is_err() {
+        return Err(PayloadError::TooLarge { len: bytes.len() });
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    if u32::try_from(text.len()).is_err() {
+        return Err(PayloadError::TooLarge { len: text.len() });
+    }
+    let doc = Arc::new(parse(text)?);
+    let mut items = Vec::new();
+    if let Some(root) = doc.node(0) {
+        collect(root, &mut String::new(), &mut items)?;
+    }
+    let mut num = first_num;
+    let events = items
+        .into_iter()
+        .map(|idx| {
+            let event = timestamp(&doc, idx).map(|ts| Event::new(Arc::clone(&doc), idx, num, ts));
+            if event.is_ok() {
+                num += 1;
+            }
+            event
+        })
+        .collect();
+    Ok(events)
+}
+
+/// Gather the tape indexes of the event objects under `node`; `path` names the array
+/// element being looked at.
+fn collect(node: NodeRef<'_>, path: &mut String, out: &mut Vec<u32>) -> Result<(), PayloadError> {
+    if node.kind() == Kind::Array {
+        for (i, element) in node.elements().enumerate() {
+            let len = path.len();
+            let _ = write!(path, "[{i}]");
+            collect(element, path, out)?;
+            path.truncate(len);
+        }
+        return Ok(());
+    }
+    let kind = node.get("kind").and_then(NodeRef::as_str);
+    match kind.as_deref() {
+        Some("Event") => out.push(node.index()),
+        Some("EventList") => {
+            let items = node.get("items").filter(|n| n.kind() == Kind::Array);
+            let items = items.ok_or_else(|| PayloadError::NoItems {
+                element: path.clone(),
+            })?;
+            out.extend(items.elements().map(NodeRef::index));
+        }
+        _ => {
+            return Err(PayloadError::NotAuditEvent {
+                element: path.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The event time of the item at `idx`, from its `stageTimestamp`.
+fn timestamp(doc: &Doc, idx: u32) -> Result<i64, EventError> {
+    let stamp = doc
+        .node(idx)
+        .and_then(|n| n.get("stageTimestamp"))
+        .ok_or(EventError::NoStageTimestamp)?;
+    let shown = || shorten(&stamp.compact());
+    let text = stamp
+        .as_str()
+        .ok_or_else(|| EventError::BadStageTimestamp(shown()))?;
+    let ns = parse_rfc3339(&text).ok_or_else(|| EventError::BadStageTimestamp(shown()))?;
+    i64::try_from(ns)
+        .ok()
+        .filter(|ns| *ns >= 0)
+        .ok_or_else(|| EventError::TimestampOutOfRange(shown()))
+}
+
+/// At most 64 characters of `text`, for messages.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((at, _)) => format!("{}...", text.get(..at).unwrap_or(text)),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,289 @@
+//! Field extraction: the value of one catalog field on one event.
+//!
+//! Each catalog row carries a [`Recipe`]; this module runs it. `None` means "not available"
+//! in Falco's sense: the data is missing, has the wrong type, or a list came out empty. Every
+//! `ka.*` field is unavailable on an event without `auditID` (the plugin's gate); the json
+//! plugin and `evt.*` fields have no such gate. Array and path walking is in [`crate::walk`].
+
+use std::borrow::Cow;
+
+use crate::arg::FieldArg;
+use crate::catalog::{EvtField, FieldId, JsonField, Recipe, SubjectKind};
+use crate::event::Event;
+use crate::tape::{Kind, NodeRef};
+use crate::time;
+use crate::uri::query_param;
+use crate::value::Value;
+use crate::walk::{repository, values, walk};
+
+/// Extract `field` from `event`. `arg` must come from [`crate::parse_arg`] for the same
+/// field; a missing required argument or one of the wrong kind gives `None`.
+#[must_use]
+pub fn extract<'e>(event: &'e Event, field: FieldId, arg: Option<&FieldArg>) -> Option<Value<'e>> {
+    let def = field.get()?;
+    let root = event.root()?;
+    match def.recipe {
+        Recipe::Json(json) => return json_field(event, root, json, arg),
+        Recipe::Evt(evt) => return Some(evt_field(event, evt)),
+        _ => {}
+    }
+    root.get("auditID")?;
+    let index = match arg {
+        Some(FieldArg::Index(n)) => Some(*n),
+        _ => None,
+    };
+    let list = |v: Vec<Cow<'e, str>>| (!v.is_empty()).then_some(Value::List(v));
+    match def.recipe {
+        Recipe::Keys(path) => keys(root, path, def.list),
+        Recipe::Walk(path, slots) => values(walk(root, index, path)?, slots).map(Value::List),
+        Recipe::UriParam => {
+            let key = key_arg(arg)?;
+            let uri = root.get("requestURI")?.text();
+            let value = match uri {
+                Cow::Borrowed(uri) => query_param(uri, key)?,
+                Cow::Owned(uri) => Cow::Owned(query_param(&uri, key)?.into_owned()),
+            };
+            Some(Value::Str(value))
+        }
+        Recipe::TargetPodName => target_pod_name(root),
+        Recipe::Subjects(kind) => list(subjects(root, kind)?),
+        Recipe::HasName => key_arg(arg).map(|_| Value::from("true")),
+        Recipe::AnyPrivileged => any_privileged(root),
+        Recipe::FirstImage { repository: repo } => {
+            let image = walk(root, Some(0), FIRST_IMAGE)?
+                .into_iter()
+                .next()??
+                .text();
+            Some(Value::Str(if repo { repository(image) } else { image }))
+        }
+        Recipe::HostPorts(path) => list(host_ports(walk(root, index, path)?)?),
+        Recipe::Effective {
+            list: path,
+            own,
+            pod,
+        } => list(effective(root, index, path, own, pod)?),
+        Recipe::RulesField(prop) => {
+            let found = walk(root, index, &["requestObject", "rules", prop])?;
+            let arrays = found
+                .into_iter()
+                .flatten()
+                .filter(|n| n.kind() == Kind::Array);
+            list(
+                arrays
+                    .flat_map(NodeRef::elements)
+                    .map(NodeRef::text)
+                    .collect(),
+            )
+        }
+        Recipe::SourceIps => {
+            let ips = root.get("sourceIPs").filter(|n| n.kind() == Kind::Array)?;
+            match index {
+                None => list(ips.elements().map(NodeRef::text).collect()),
+                Some(n) => list(vec![ips.elements().nth(usize::try_from(n).ok()?)?.text()]),
+            }
+        }
+        Recipe::VolumeHostPath => volume_host_path(root, key_arg(arg)?),
+        Recipe::VolumeTypes => {
+            let found = walk(root, index, &["requestObject", "spec", "volumes", ""])?;
+            let volumes = found.into_iter().flatten();
+            let keys = volumes.flat_map(NodeRef::members).map(|(k, _)| k.text());
+            list(keys.filter(|k| k != "name").collect())
+        }
+        Recipe::Json(_) | Recipe::Evt(_) => None,
+    }
+}
+
+const PRIVILEGED: &[&str] = &[
+    "requestObject",
+    "spec",
+    "containers",
+    "securityContext",
+    "privileged",
+];
+const FIRST_IMAGE: &[&str] = &["requestObject", "spec", "containers", "image"];
+
+fn key_arg(arg: Option<&FieldArg>) -> Option<&str> {
+    match arg {
+        Some(FieldArg::Key(key)) => Some(key),
+        _ => None,
+    }
+}
+
+/// Falco's `extractFromKeys`: the node at `path`; list fields need an array.
+fn keys<'e>(root: NodeRef<'e>, path: &[&str], is_list: bool) -> Option<Value<'e>> {
+    let node = root.get_path(path)?;
+    if !is_list {
+        return Some(Value::Str(node.text()));
+    }
+    if node.kind() != Kind::Array {
+        return None;
+    }
+    let items: Vec<_> = node.elements().map(NodeRef::text).collect();
+    (!items.is_empty()).then_some(Value::List(items))
+}
+
+/// `"true"` when any of `spec.containers` has `privileged: true` (the JSON boolean), else
+/// `"false"`; unavailable without `spec.containers`.
+fn any_privileged(root: NodeRef<'_>) -> Option<Value<'_>> {
+    let found = walk(root, None, PRIVILEGED)?;
+    let any = found
+        .into_iter()
+        .flatten()
+        .any(|n| n.as_bool() == Some(true));
+    Some(Value::from(if any { "true" } else { "false" }))
+}
+
+/// Per container (the walk of `path`): its value at `own`, else the pod's at `pod`, else 0.
+fn effective<'e>(
+    root: NodeRef<'e>,
+    index: Option<u32>,
+    path: &[&str],
+    own: &[&str],
+    pod: &[&str],
+) -> Option<Vec<Cow<'e, str>>> {
+    let default = root.get_path(pod).map_or(Cow::Borrowed("0"), NodeRef::text);
+    let containers = walk(root, index, path)?.into_iter().flatten();
+    Some(
+        containers
+            .map(|c| {
+                c.get_path(own)
+                    .map_or_else(|| default.clone(), NodeRef::text)
+            })
+            .collect(),
+    )
+}
+
+/// `responseObject.metadata.name`, only for requests on pods themselves.
+fn target_pod_name(root: NodeRef<'_>) -> Option<Value<'_>> {
+    let object_ref = root.get("objectRef");
+    let text_of = |key: &str| {
+        object_ref
+            .and_then(|o| o.get(key))
+            .and_then(NodeRef::as_str)
+    };
+    if text_of("resource").as_deref() != Some("pods")
+        || !text_of("subresource").unwrap_or_default().is_empty()
+    {
+        return None;
+    }
+    keys(root, &["responseObject", "metadata", "name"], false)
+}
+
+/// The names of the binding subjects of one kind; `None` if `subjects` is not an array.
+fn subjects(root: NodeRef<'_>, kind: SubjectKind) -> Option<Vec<Cow<'_, str>>> {
+    let Some(subjects) = root.get_path(&["requestObject", "subjects"]) else {
+        return Some(Vec::new());
+    };
+    if subjects.kind() != Kind::Array {
+        return None;
+    }
+    let wanted = match kind {
+        SubjectKind::User => "User",
+        SubjectKind::Group => "Group",
+        SubjectKind::ServiceAccount | SubjectKind::NamespacedServiceAccount => "ServiceAccount",
+    };
+    let names = subjects.elements().filter_map(|subject| {
+        let (k, name) = (subject.get("kind")?, subject.get("name")?);
+        if k.text() != wanted {
+            return None;
+        }
+        if let SubjectKind::NamespacedServiceAccount = kind {
+            let namespace = subject.get("namespace")?;
+            return Some(Cow::Owned(format!("{}:{}", namespace.text(), name.text())));
+        }
+        Some(name.text())
+    });
+    Some(names.collect())
+}
+
+/// Per port: `hostPort`, else `containerPort`. A `ports` that is not an array is a type
+/// error for the whole field.
+fn host_ports<'e>(found: Vec<Option<NodeRef<'e>>>) -> Option<Vec<Cow<'e, str>>> {
+    let mut out = Vec::new();
+    for ports in found.into_iter().flatten() {
+        if ports.kind() != Kind::Array {
+            return None;
+        }
+        let port = |p: NodeRef<'e>| p.get("hostPort").or_else(|| p.get("containerPort"));
+        out.extend(ports.elements().filter_map(port).map(NodeRef::text));
+    }
+    Some(out)
+}
+
+/// `"true"` when a volume's host path equals `arg`, or starts with it minus a final `*`.
+fn volume_host_path<'e>(root: NodeRef<'e>, arg: &str) -> Option<Value<'e>> {
+    let found = walk(
+        root,
+        None,
+        &["requestObject", "spec", "volumes", "hostPath", "path"],
+    )?;
+    let prefix = arg.strip_suffix('*');
+    let hit = found
+        .into_iter()
+        .flatten()
+        .map(NodeRef::text)
+        .any(|path| path == arg || prefix.is_some_and(|p| path.starts_with(p)));
+    Some(Value::from(if hit { "true" } else { "false" }))
+}
+
+fn json_field<'e>(
+    event: &'e Event,
+    root: NodeRef<'e>,
+    field: JsonField,
+    arg: Option<&FieldArg>,
+) -> Option<Value<'e>> {
+    match field {
+        JsonField::Value => {
+            let Some(FieldArg::Pointer(segments)) = arg else {
+                return None;
+            };
+            if segments.is_empty() {
+                return Some(Value::Str(root.compact()));
+            }
+            Some(Value::Str(root.get_path(segments)?.text()))
+        }
+        JsonField::Obj => Some(Value::from(root.pretty())),
+        JsonField::RawTime => Some(Value::from(event.timestamp_ns().to_string())),
+    }
+}
+
+fn evt_field(event: &Event, field: EvtField) -> Value<'static> {
+    let ns = event.timestamp_ns();
+    let raw = u64::try_from(ns).unwrap_or(0);
+    match field {
+        EvtField::Num => Value::U64(event.num()),
+        EvtField::Time => Value::from(time::local(ns, false, true)),
+        EvtField::TimeS => Value::from(time::local(ns, false, false)),
+        EvtField::TimeIso8601 => Value::from(time::iso8601(ns)),
+        EvtField::Datetime => Value::from(time::local(ns, true, true)),
+        EvtField::DatetimeS => Value::from(time::local(ns, true, false)),
+        EvtField::RawTime => Value::U64(raw),
+        EvtField::RawTimeS => Value::U64(raw / 1_000_000_000),
+        EvtField::RawTimeNs => Value::U64(raw % 1_000_000_000),
+        EvtField::Source => Value::from("k8s_audit"),
+        EvtField::PluginName => Value::from("k8saudit"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::lookup;
+    use crate::decode::decode_payload;
+
+    #[test]
+    fn ka_fields_need_an_audit_id_but_jevt_and_evt_do_not() {
+        let line = br#"{"kind":"Event","verb":"get","stageTimestamp":"2018-10-25T14:09:12Z"}"#;
+        let event = decode_payload(line, 7).unwrap().remove(0).unwrap();
+        let get = |name: &str, arg: Option<FieldArg>| {
+            extract(&event, lookup(name).unwrap(), arg.as_ref())
+        };
+        assert_eq!(get("ka.verb", None), None);
+        assert_eq!(
+            get("jevt.value", Some(FieldArg::Pointer(vec!["verb".into()]))),
+            Some(Value::from("get"))
+        );
+        assert_eq!(get("evt.num", None), Some(Value::U64(7)));
+        assert_eq!(extract(&event, FieldId(u16::MAX), None), None);
+    }
+}

@@ -1,0 +1,329 @@
+//! JSON text to [`Doc`] tape: one strict, non-recursive-in-data pass over the bytes.
+//!
+//! The grammar is RFC 8259, with two leniencies kept from Falco's parser (fastjson): raw
+//! control characters inside strings are accepted, and nesting is limited to 300 levels
+//! (fastjson's `MaxDepth`), which also bounds the recursion of this parser and of every
+//! renderer. Strings are validated for escapes here so that unescaping later cannot fail.
+//! Offsets in errors are byte offsets into the payload text.
+
+use crate::tape::{Doc, ESCAPED, Kind, Node, SPACED};
+
+/// Deepest nesting of arrays and objects accepted (fastjson's limit).
+pub(crate) const MAX_DEPTH: u32 = 300;
+
+/// Why a payload is not JSON, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    pub(crate) offset: usize,
+    pub(crate) reason: &'static str,
+}
+
+/// Parse `text` (one JSON value, surrounding whitespace allowed) into a tape.
+/// The text must be shorter than `u32::MAX` bytes (the caller checks).
+pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
+    let nodes = {
+        let mut parser = Parser {
+            bytes: text.as_bytes(),
+            pos: 0,
+            nodes: Vec::with_capacity(text.len() / 16 + 1),
+        };
+        parser.skip_ws();
+        parser.value(0)?;
+        parser.skip_ws();
+        if parser.pos < parser.bytes.len() {
+            return Err(parser.error("unexpected characters after the JSON value"));
+        }
+        parser.nodes
+    };
+    Ok(Doc { text, nodes })
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    nodes: Vec<Node>,
+}
+
+impl Parser<'_> {
+    fn error(&self, reason: &'static str) -> JsonError {
+        let reason = if self.pos >= self.bytes.len() {
+            "unexpected end of input"
+        } else {
+            reason
+        };
+        JsonError {
+            offset: self.pos,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Skip JSON whitespace; tell whether there was any.
+    fn skip_ws(&mut self) -> bool {
+        let start = self.pos;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, flags: u8) -> usize {
+        let idx = self.nodes.len();
+        self.nodes.push(Node {
+            start: start as u32,
+            end: self.pos as u32,
+            next: (idx + 1) as u32,
+            kind,
+            flags,
+        });
+        idx
+    }
+
+    /// Parse one value at `pos`; tell whether its text contains insignificant whitespace.
+    fn value(&mut self, depth: u32) -> Result<bool, JsonError> {
+        let start = self.pos;
+        match self.peek() {
+            Some(b'{') => return self.container(Kind::Object, depth),
+            Some(b'[') => return self.container(Kind::Array, depth),
+            Some(b'"') => {
+                let flags = self.string()?;
+                self.push(Kind::String, start, flags);
+            }
+            Some(b't') => self.literal("true", Kind::Bool, start)?,
+            Some(b'f') => self.literal("false", Kind::Bool, start)?,
+            Some(b'n') => self.literal("null", Kind::Null, start)?,
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+                self.push(Kind::Number, start, 0);
+            }
+            _ => return Err(self.error("expected a value")),
+        }
+        Ok(false)
+    }
+
+    fn literal(&mut self, word: &'static str, kind: Kind, start: usize) -> Result<(), JsonError> {
+        if self.bytes.get(start..start + word.len()) == Some(word.as_bytes()) {
+            self.pos += word.len();
+            self.push(kind, start, 0);
+            Ok(())
+        } else {
+            Err(self.error("expected a value"))
+        }
+    }
+
+    /// Scan a string starting at its opening quote; return its flags.
+    fn string(&mut self) -> Result<u8, JsonError> {
+        self.pos += 1;
+        let mut flags = 0;
+        loop {
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let Some(found) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.pos = self.bytes.len();
+                return Err(self.error("unterminated string"));
+            };
+            self.pos += found;
+            if self.peek() == Some(b'"') {
+                self.pos += 1;
+                return Ok(flags);
+            }
+            flags |= ESCAPED;
+            self.escape()?;
+        }
+    }
+
+    /// Validate the escape sequence at `pos` (a backslash) and move past it.
+    fn escape(&mut self) -> Result<(), JsonError> {
+        match self.bytes.get(self.pos + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let hex = self.bytes.get(self.pos + 2..self.pos + 6);
+                if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    self.pos += 6;
+                    Ok(())
+                } else {
+                    Err(self.error("invalid \\u escape in string"))
+                }
+            }
+            Some(_) => Err(self.error("invalid escape in string")),
+            None => {
+                self.pos = self.bytes.len();
+                Err(self.error("unterminated string"))
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parse an array or object starting at its opening bracket.
+    fn container(&mut self, kind: Kind, depth: u32) -> Result<bool, JsonError> {
+        if depth >= MAX_DEPTH {
+            return Err(self.error("nesting deeper than 300 levels"));
+        }
+        let start = self.pos;
+        let idx = self.push(kind, start, 0);
+        self.pos += 1;
+        let (close, expected) = match kind {
+            Kind::Object => (b'}', "expected ',' or '}'"),
+            _ => (b']', "expected ',' or ']'"),
+        };
+        let mut spaced = self.skip_ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+        } else {
+            loop {
+                if kind == Kind::Object {
+                    spaced |= self.key()?;
+                }
+                spaced |= self.value(depth + 1)?;
+                spaced |= self.skip_ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        spaced |= self.skip_ws();
+                    }
+                    Some(c) if c == close => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.error(expected)),
+                }
+            }
+        }
+        let (end, next) = (self.pos as u32, self.nodes.len() as u32);
+        if let Some(node) = self.nodes.get_mut(idx) {
+            node.end = end;
+            node.next = next;
+            if spaced {
+                node.flags |= SPACED;
+            }
+        }
+        Ok(spaced)
+    }
+
+    /// Parse an object key and its colon; tell whether whitespace was skipped.
+    fn key(&mut self) -> Result<bool, JsonError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string key"));
+        }
+        let start = self.pos;
+        let flags = self.string()?;
+        self.push(Kind::String, start, flags);
+        let mut spaced = self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.error("expected ':'"));
+        }
+        self.pos += 1;
+        spaced |= self.skip_ws();
+        Ok(spaced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> JsonError {
+        parse(text.to_owned()).unwrap_err()
+    }
+
+    #[test]
+    fn valid_documents_build_a_tape_in_document_order() {
+        let doc = parse(r#" {"a": [1, -2.5e+3, true, null], "b": {}} "#.to_owned()).unwrap();
+        let kinds: Vec<Kind> = doc.nodes.iter().map(|n| n.kind).collect();
+        let expected = [
+            Kind::Object,
+            Kind::String,
+            Kind::Array,
+            Kind::Number,
+            Kind::Number,
+            Kind::Bool,
+            Kind::Null,
+            Kind::String,
+            Kind::Object,
+        ];
+        assert_eq!(kinds, expected);
+        let root = doc.node(0).unwrap();
+        assert_eq!(root.compact(), r#"{"a":[1,-2.5e+3,true,null],"b":{}}"#);
+    }
+
+    #[test]
+    fn errors_name_the_byte_and_the_reason() {
+        assert_eq!(
+            err(r#"{"a" 1}"#),
+            JsonError {
+                offset: 5,
+                reason: "expected ':'"
+            }
+        );
+        assert_eq!(err(r#"{"a":1"#).reason, "unexpected end of input");
+        assert_eq!(err(r#"{"a":01}"#).reason, "expected ',' or '}'");
+        assert_eq!(err("[1,]").reason, "expected a value");
+        assert_eq!(err(r#""\x""#).reason, "invalid escape in string");
+        assert_eq!(err(r#""\u12""#).reason, "invalid \\u escape in string");
+        assert_eq!(
+            err("1 2").reason,
+            "unexpected characters after the JSON value"
+        );
+        assert_eq!(err("").reason, "unexpected end of input");
+        assert_eq!(err("-").reason, "unexpected end of input");
+        assert_eq!(err("1.e5").reason, "invalid number");
+        assert_eq!(err("tru").reason, "expected a value");
+    }
+
+    #[test]
+    fn nesting_is_limited_to_300_levels() {
+        let ok = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        assert!(parse(ok).is_ok());
+        let deep = format!("{}{}", "[".repeat(301), "]".repeat(301));
+        assert_eq!(
+            parse(deep).unwrap_err().reason,
+            "nesting deeper than 300 levels"
+        );
+    }
+
+    #[test]
+    fn raw_control_characters_in_strings_are_accepted_like_fastjson() {
+        assert!(parse("\"a\tb\"".to_owned()).is_ok());
+    }
+}

@@ -1,0 +1,193 @@
+//! Event time: reading `stageTimestamp` and rendering the `evt.*time*` fields.
+//!
+//! Falco's plugin parses `stageTimestamp` with Go's `time.RFC3339Nano` layout; the parser
+//! here accepts the same shape, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with any number
+//! of fraction digits (beyond nine they are truncated, as Go does). Calendar checks and time
+//! zone arithmetic are jiff's. Rendering follows libs' `ts_to_string` / `ts_to_iso_8601`.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use jiff::{Timestamp, civil, tz::Offset, tz::TimeZone};
+
+const NANOS_PER_SECOND: i128 = 1_000_000_000;
+
+/// Parse an RFC 3339 timestamp into nanoseconds since the Unix epoch.
+pub(crate) fn parse_rfc3339(s: &str) -> Option<i128> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i32> {
+        let digits = b.get(from..from + len)?;
+        digits.iter().try_fold(0i32, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + i32::from(d - b'0'))
+        })
+    };
+    let sep = |at: usize, c: u8| b.get(at) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let mut at = 19;
+    let mut nanos: i128 = 0;
+    if sep(at, b'.') {
+        let digits = b
+            .get(at + 1..)?
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        for i in 0..9 {
+            let d = if i < digits { num(at + 1 + i, 1)? } else { 0 };
+            nanos = nanos * 10 + i128::from(d);
+        }
+        at += 1 + digits;
+    }
+    let offset = match b.get(at..)? {
+        b"Z" => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (num(at + 1, 2)?, num(at + 4, 2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = h * 3600 + m * 60;
+            if *sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    let date = civil::Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let time = civil::Time::new(
+        i8::try_from(hour).ok()?,
+        i8::try_from(minute).ok()?,
+        i8::try_from(second).ok()?,
+        0,
+    )
+    .ok()?;
+    let ts = Offset::from_seconds(offset)
+        .ok()?
+        .to_timestamp(date.to_datetime(time))
+        .ok()?;
+    Some(i128::from(ts.as_second()) * NANOS_PER_SECOND + nanos)
+}
+
+/// The machine's time zone, looked up once.
+fn local_zone() -> &'static TimeZone {
+    static ZONE: OnceLock<TimeZone> = OnceLock::new();
+    ZONE.get_or_init(TimeZone::system)
+}
+
+/// Split nanoseconds since the epoch into a timestamp (whole seconds) and the nanoseconds.
+fn split(ns: i64) -> (Timestamp, u32) {
+    let secs = ns.div_euclid(1_000_000_000);
+    let sub = u32::try_from(ns.rem_euclid(1_000_000_000)).unwrap_or(0);
+    (
+        Timestamp::from_second(secs).unwrap_or(Timestamp::UNIX_EPOCH),
+        sub,
+    )
+}
+
+/// libs' `ts_to_string`: `[YYYY-MM-DD ]HH:MM:SS[.nnnnnnnnn]` in the machine's time zone.
+pub(crate) fn local(ns: i64, date: bool, nanos: bool) -> String {
+    render(ns, local_zone(), date, nanos)
+}
+
+/// [`local`] in a given zone.
+pub(crate) fn render(ns: i64, zone: &TimeZone, date: bool, nanos: bool) -> String {
+    let (ts, sub) = split(ns);
+    let dt = zone.to_datetime(ts);
+    let mut out = String::with_capacity(29);
+    if date {
+        let _ = write!(out, "{:04}-{:02}-{:02} ", dt.year(), dt.month(), dt.day());
+    }
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    if nanos {
+        let _ = write!(out, ".{sub:09}");
+    }
+    out
+}
+
+/// libs' `ts_to_iso_8601`: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+0000`, always UTC.
+pub(crate) fn iso8601(ns: i64) -> String {
+    let (ts, sub) = split(ns);
+    let dt = TimeZone::UTC.to_datetime(ts);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{sub:09}+0000",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_variants_parse_to_nanoseconds() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2018-10-25T14:09:12.123456Z"),
+            Some(1_540_476_552_123_456_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2018-10-25T16:09:12.5+02:00"),
+            Some(1_540_476_552_500_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.1234567891Z"),
+            Some(123_456_789)
+        );
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some(-1_000_000_000));
+    }
+
+    #[test]
+    fn malformed_timestamps_are_refused() {
+        for bad in [
+            "",
+            "x",
+            "2018-10-25 14:09:12Z",
+            "2018-10-25T14:09:12",
+            "2018-10-25T14:09:12z",
+            "2018-02-30T14:09:12Z",
+            "2018-10-25T24:00:00Z",
+            "2018-10-25T14:09:12.Z",
+            "2018-10-25T14:09:12+0200",
+            "2018-10-25T14:09:12+24:00",
+            "2018-10-25T14:09:12Zx",
+            "2018-1-25T14:09:12Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_render_like_libs() {
+        let ns = 1_540_476_552_123_456_789;
+        assert_eq!(iso8601(ns), "2018-10-25T14:09:12.123456789+0000");
+        let utc = TimeZone::UTC;
+        assert_eq!(render(ns, &utc, false, true), "14:09:12.123456789");
+        assert_eq!(render(ns, &utc, false, false), "14:09:12");
+        assert_eq!(
+            render(ns, &utc, true, true),
+            "2018-10-25 14:09:12.123456789"
+        );
+        assert_eq!(render(ns, &utc, true, false), "2018-10-25 14:09:12");
+        let plus2 = TimeZone::fixed(jiff::tz::offset(2));
+        assert_eq!(render(ns, &plus2, true, false), "2018-10-25 16:09:12");
+    }
+}

@@ -1,0 +1,19 @@
+//! One module per subcommand.
+
+mod fields;
+mod list;
+mod rules;
+mod validate;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Validate { rules, format } => validate::run(&rules, format),
+        Command::List { rules, format } => list::run(&rules, format),
+        Command::Fields { format } => fields::run(format),
+    }
+}
