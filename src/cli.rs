@@ -23,9 +23,21 @@ pub enum Format {
     Json,
 }
 
+/// `rule_matching`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Matching {
+    /// At most one alert per event: the first matching rule in load order.
+    #[default]
+    First,
+    /// Every matching rule alerts.
+    All,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Evaluate rules against audit events from files or stdin.
+    Run(RunArgs),
     /// Check rules files and print every problem found.
     Validate {
         /// A rules file or directory (repeatable; loaded in order).
@@ -50,4 +62,42 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+}
+
+/// Arguments of `lanner run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A rules file or directory (repeatable; default: the built-in rules).
+    #[arg(short = 'r', long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Audit log files (JSON lines, plain or gzip); `-` or nothing reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Alert format: Falco's text line or its JSON object.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// At most one alert per event (first), or one per matching rule (all).
+    #[arg(long, value_enum, default_value_t)]
+    pub rule_matching: Matching,
+    /// Skip rules less severe than this priority.
+    #[arg(long, value_name = "PRIORITY", value_parser = parse_priority, default_value = "debug")]
+    pub min_priority: lanner_rules::Priority,
+    /// Disable a rule by name (`*` matches any text; repeatable).
+    #[arg(short = 'D', long = "disable-rule", value_name = "NAME")]
+    pub disable_rule: Vec<String>,
+    /// Disable the rules with this tag (repeatable).
+    #[arg(short = 'T', long = "disable-tag", value_name = "TAG")]
+    pub disable_tag: Vec<String>,
+    /// Run only the rules with this tag, even if disabled in the files (repeatable).
+    #[arg(short = 't', long = "enable-tag", value_name = "TAG")]
+    pub enable_tag: Vec<String>,
+    /// Print no summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_priority(text: &str) -> Result<lanner_rules::Priority, String> {
+    lanner_rules::Priority::parse(text).ok_or_else(|| {
+        format!("unknown priority `{text}`: use emergency, alert, critical, error, warning, notice, informational or debug")
+    })
 }

@@ -3,6 +3,7 @@
 mod fields;
 mod list;
 mod rules;
+mod run;
 mod validate;
 
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use crate::cli::{Cli, Command};
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Validate { rules, format } => validate::run(&rules, format),
         Command::List { rules, format } => list::run(&rules, format),
         Command::Fields { format } => fields::run(format),

@@ -1,0 +1,233 @@
+//! Compiling a checked condition into a predicate tree.
+//!
+//! Each distinct `(field, argument)` pair used by any rule becomes a *slot*:
+//! an index into the per-event cache, so every field is extracted at most
+//! once per event whatever the number of rules reading it. Right-hand
+//! values become prepared matchers (sets, substring finders, automata).
+//! Constant sub-trees (`x in ()`) fold to constants.
+
+use std::collections::HashMap;
+
+use lanner_audit::{FieldArg, FieldId, FieldType};
+use lanner_rules::checked::{Cond, Operand, Test, TestRhs, Transformer};
+use lanner_rules::syntax::ast::{Modifier, Op};
+
+use crate::matcher::{MatcherError, PathPrefixes, StrMatcher, StrSet};
+
+/// Index of a field in the per-event cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SlotId(pub u32);
+
+/// Every `(field, argument)` the compiled rules read.
+#[derive(Debug, Default)]
+pub struct Slots {
+    pub(crate) fields: Vec<(FieldId, Option<FieldArg>)>,
+    index: HashMap<(FieldId, Option<FieldArg>), SlotId>,
+}
+
+impl Slots {
+    /// The slot of a field, allocating one the first time.
+    pub fn slot(&mut self, field: FieldId, arg: Option<&FieldArg>) -> SlotId {
+        let key = (field, arg.cloned());
+        if let Some(slot) = self.index.get(&key) {
+            return *slot;
+        }
+        let slot = SlotId(self.fields.len() as u32);
+        self.fields.push(key.clone());
+        self.index.insert(key, slot);
+        slot
+    }
+
+    /// How many slots there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+/// A node of a compiled condition.
+#[derive(Debug)]
+pub enum Node {
+    /// All children hold (evaluated left to right, short-circuit).
+    And(Box<[Node]>),
+    /// Some child holds.
+    Or(Box<[Node]>),
+    /// The child does not hold.
+    Not(Box<Node>),
+    /// A constant.
+    Const(bool),
+    /// A comparison.
+    Test(Box<TestNode>),
+}
+
+/// A field and the transformers applied to it.
+#[derive(Debug)]
+pub struct Lhs {
+    /// Where the field's value is cached.
+    pub slot: SlotId,
+    /// Transformers, innermost first.
+    pub transforms: Box<[Transformer]>,
+}
+
+/// A compiled comparison.
+#[derive(Debug)]
+pub struct TestNode {
+    /// The field side.
+    pub lhs: Lhs,
+    /// What to do with its value.
+    pub kind: TestKind,
+}
+
+/// The comparison of a [`TestNode`].
+#[derive(Debug)]
+pub enum TestKind {
+    /// `exists`.
+    Exists,
+    /// A string comparison; on a list, true if any element matches.
+    Str(StrMatcher),
+    /// `in` (`all`: every list element must be in the set) or `intersects`.
+    Set {
+        /// The right-hand values.
+        set: StrSet,
+        /// `in` on a list: all elements; otherwise any.
+        all: bool,
+    },
+    /// `pmatch (paths)`.
+    PathPrefix(PathPrefixes),
+    /// `op oneof|anyof|allof (values)`.
+    Modifier {
+        /// Which count of matches is required.
+        mode: Modifier,
+        /// One matcher per value.
+        matchers: Box<[StrMatcher]>,
+    },
+    /// A numeric comparison.
+    Num {
+        /// The operator.
+        op: Op,
+        /// The value.
+        value: u64,
+    },
+    /// Numeric `in`/`intersects`.
+    NumSet(Box<[u64]>),
+    /// A comparison with another field.
+    Field {
+        /// The operator.
+        op: Op,
+        /// The other field.
+        rhs: Lhs,
+    },
+}
+
+/// Why a checked condition could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// A matcher failed to build.
+    #[error("{0}")]
+    Matcher(#[from] MatcherError),
+    /// A numeric value failed to parse.
+    #[error("`{0}` is not a valid number")]
+    Number(String),
+}
+
+/// Compiles `cond`, allocating slots in `slots`.
+pub fn compile(cond: &Cond, slots: &mut Slots) -> Result<Node, CompileError> {
+    Ok(match cond {
+        Cond::And(items) => {
+            let items = items
+                .iter()
+                .map(|c| compile(c, slots))
+                .collect::<Result<Vec<_>, _>>()?;
+            if items.iter().any(|n| matches!(n, Node::Const(false))) {
+                Node::Const(false)
+            } else {
+                Node::And(items.into_iter().filter(|n| !matches!(n, Node::Const(true))).collect())
+            }
+        }
+        Cond::Or(items) => {
+            let items = items
+                .iter()
+                .map(|c| compile(c, slots))
+                .collect::<Result<Vec<_>, _>>()?;
+            if items.iter().any(|n| matches!(n, Node::Const(true))) {
+                Node::Const(true)
+            } else {
+                Node::Or(items.into_iter().filter(|n| !matches!(n, Node::Const(false))).collect())
+            }
+        }
+        Cond::Not(inner) => match compile(inner, slots)? {
+            Node::Const(b) => Node::Const(!b),
+            node => Node::Not(Box::new(node)),
+        },
+        Cond::Macro { body, .. } => compile(body, slots)?,
+        Cond::Test(test) => compile_test(test, slots)?,
+    })
+}
+
+fn lhs(operand: &Operand, slots: &mut Slots) -> Lhs {
+    Lhs {
+        slot: slots.slot(operand.field, operand.arg.as_ref()),
+        transforms: operand.transforms.clone().into_boxed_slice(),
+    }
+}
+
+/// The element type an operand yields after its transformers.
+fn value_type(operand: &Operand) -> FieldType {
+    if operand.transforms.contains(&Transformer::Len) {
+        FieldType::Uint64
+    } else {
+        operand.field.def().ty
+    }
+}
+
+fn compile_test(test: &Test, slots: &mut Slots) -> Result<Node, CompileError> {
+    let numeric = matches!(value_type(&test.lhs), FieldType::Uint64 | FieldType::AbsTime);
+    let kind = match &test.rhs {
+        TestRhs::None => TestKind::Exists,
+        TestRhs::Field(rhs) => TestKind::Field {
+            op: test.op,
+            rhs: lhs(rhs, slots),
+        },
+        TestRhs::Value(v) if numeric => TestKind::Num {
+            op: test.op,
+            value: v.parse().map_err(|_| CompileError::Number(v.clone()))?,
+        },
+        TestRhs::Value(v) => TestKind::Str(StrMatcher::new(test.op, v)?),
+        TestRhs::List(values) => {
+            if values.is_empty() && test.modifier.is_none() && test.op != Op::PMatch {
+                // `x in ()` and `x intersects ()` never hold.
+                return Ok(Node::Const(false));
+            }
+            match (test.modifier, test.op) {
+                (Some(mode), op) => TestKind::Modifier {
+                    mode,
+                    matchers: values
+                        .iter()
+                        .map(|v| StrMatcher::new(op, v))
+                        .collect::<Result<_, _>>()?,
+                },
+                (None, Op::PMatch) => TestKind::PathPrefix(PathPrefixes::new(values)?),
+                (None, _) if numeric => TestKind::NumSet(
+                    values
+                        .iter()
+                        .map(|v| v.parse().map_err(|_| CompileError::Number(v.clone())))
+                        .collect::<Result<_, _>>()?,
+                ),
+                (None, op) => TestKind::Set {
+                    set: StrSet::new(values),
+                    all: op == Op::In,
+                },
+            }
+        }
+    };
+    Ok(Node::Test(Box::new(TestNode {
+        lhs: lhs(&test.lhs, slots),
+        kind,
+    })))
+}
