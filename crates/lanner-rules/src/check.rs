@@ -209,7 +209,7 @@ impl Compiler<'_> {
                 if shape.ty != FieldType::String {
                     let d = self.error(
                         Code::E308,
-                        format!("`{}` applies to string fields, not {:?} fields", t.name, shape.ty),
+                        format!("`{}` applies to string fields, not {} fields", t.name, describe(shape)),
                         t.span,
                         scope,
                     );
@@ -434,9 +434,7 @@ impl Compiler<'_> {
                 if text.contains('\0') {
                     Some((Code::E307, "a value cannot contain a NUL byte".to_owned()))
                 } else if op == Op::Regex {
-                    regex::Regex::new(&format!("^(?:{text})$"))
-                        .err()
-                        .map(|e| (Code::E306, format!("invalid regex: {e}")))
+                    regex_problem(text).map(|e| (Code::E306, format!("invalid regex: {e}")))
                 } else {
                     None
                 }
@@ -449,6 +447,17 @@ impl Compiler<'_> {
         }
         Ok(())
     }
+}
+
+/// Why `pattern` is not a valid regex, in one line about the pattern as
+/// written (not the anchored form Lanner compiles).
+fn regex_problem(pattern: &str) -> Option<String> {
+    let anchored = regex::Regex::new(&format!("^(?:{pattern})$")).err()?;
+    let error = regex::Regex::new(pattern).err().unwrap_or(anchored);
+    // A syntax error renders as the pattern, a caret line and `error: ...`.
+    let text = error.to_string();
+    let last = text.lines().last().unwrap_or(&text);
+    Some(last.strip_prefix("error: ").unwrap_or(last).to_owned())
 }
 
 fn describe(shape: Shape) -> String {

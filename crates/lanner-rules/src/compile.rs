@@ -257,6 +257,15 @@ impl<'a> Compiler<'a> {
             match parse(&self.texts[text.0 as usize].text.clone(), text) {
                 Ok(expr) => out.push(Some((expr, text))),
                 Err(e) => {
+                    // The text parsed is `(<condition>)` plus exception
+                    // clauses. An error in the condition itself reads better
+                    // on the condition alone: no `)` the user did not write,
+                    // and a blank condition is E205.
+                    let own = self.add_text(Text::assemble(&def.condition));
+                    let (e, text) = match parse(&self.texts[own.0 as usize].text.clone(), own) {
+                        Err(alone) => (alone, own),
+                        Ok(_) => (e, text),
+                    };
                     self.syntax_error(&e, text, &scope_of(text));
                     out.push(None);
                 }
@@ -324,6 +333,10 @@ impl<'a> Compiler<'a> {
                                 stack.push(body.clone());
                             }
                         }
+                    } else if self.store.lists.contains_key(name) {
+                        // A list written where a macro goes is an error
+                        // (E302) already; calling it unused too would be noise.
+                        self.used_lists.insert(name.clone());
                     }
                 }
                 ExprKind::Check(check) => {

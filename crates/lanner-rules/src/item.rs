@@ -84,8 +84,6 @@ pub struct ExceptionDef {
     pub comps: Shape,
     /// `values`, as written.
     pub values: Vec<Node>,
-    /// The exception's mapping.
-    pub span: Span,
 }
 
 /// A scalar or a sequence of scalars.

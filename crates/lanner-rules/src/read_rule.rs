@@ -180,7 +180,11 @@ impl Reader<'_> {
                     format!("unexpected key `{key}`: no entry for it under `override`"),
                 )
                 .at(item.key_span(key).unwrap_or(name.span))
-                .help(format!("add `{key}: append` or `{key}: replace` under `override`")));
+                .help(if APPENDABLE.contains(key) {
+                    format!("add `{key}: append` or `{key}: replace` under `override`")
+                } else {
+                    format!("add `{key}: replace` under `override`")
+                }));
             }
         }
         self.check_source(item, name)?;
@@ -365,7 +369,6 @@ impl Reader<'_> {
                     fields: Shape::Many(Vec::new()),
                     comps: Shape::Many(Vec::new()),
                     values,
-                    span: entry.span,
                 });
                 continue;
             };
@@ -375,7 +378,6 @@ impl Reader<'_> {
                 fields,
                 comps,
                 values,
-                span: entry.span,
             });
         }
         Ok(out)

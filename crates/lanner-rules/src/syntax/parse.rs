@@ -62,7 +62,8 @@ pub fn parse(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
 }
 
 fn parse_checked(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
-    let mut pairs = ConditionParser::parse(Rule::condition, text).map_err(|e| to_error(text, &e))?;
+    let mut pairs = ConditionParser::parse(Rule::condition, text)
+        .map_err(|e| to_error(text, Rule::condition, &e))?;
     let condition = pairs.next().ok_or_else(|| SyntaxError::new(Code::E201, "no condition", 0, 0))?;
     let builder = Builder { id };
     let or = condition
@@ -78,7 +79,8 @@ pub fn parse_operand(text: &str, id: TextId) -> Result<Operand, SyntaxError> {
     let needed = (depth + 8) * STACK_PER_LEVEL;
     stacker::maybe_grow(needed, needed * 2, || {
         let mut pairs =
-            ConditionParser::parse(Rule::operand_only, text).map_err(|e| to_error(text, &e))?;
+            ConditionParser::parse(Rule::operand_only, text)
+                .map_err(|e| to_error(text, Rule::operand_only, &e))?;
         let operand = pairs
             .next()
             .and_then(|p| p.into_inner().next())
@@ -139,28 +141,87 @@ fn prescan(text: &str) -> Result<usize, SyntaxError> {
     Ok(max_depth)
 }
 
-fn to_error(text: &str, error: &pest::error::Error<Rule>) -> SyntaxError {
+fn to_error(text: &str, rule: Rule, error: &pest::error::Error<Rule>) -> SyntaxError {
     let at = match error.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    if let Some(e) = dangling_word(text, at) {
+        return e;
+    }
+    if let Some(e) = unclosed(text, rule, at) {
+        return e;
+    }
     let expected = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
+    let (found, len) = found(text, at);
+    SyntaxError::new(Code::E201, format!("expected {expected}, found {found}"), at, at + len)
+}
+
+/// The token at `at`, for messages, and its length.
+fn found(text: &str, at: usize) -> (String, usize) {
     let rest = text.get(at..).unwrap_or("");
-    let token_len = token_len(rest);
-    let found = if rest.is_empty() {
-        "the end of the condition".to_owned()
+    let len = token_len(rest);
+    if rest.is_empty() {
+        ("the end of the condition".to_owned(), 0)
     } else {
-        format!("`{}`", &rest[..token_len])
+        (format!("`{}`", &rest[..len]), len)
+    }
+}
+
+/// A condition that ends with a word needing something after it
+/// (`... and`, `x.y startswith`): pest stops before the word, because the
+/// word is only a keyword when followed by a blank; say what is missing.
+fn dangling_word(text: &str, at: usize) -> Option<SyntaxError> {
+    let rest = text.get(at..)?.trim_end_matches(is_blank);
+    let needs = match rest {
+        "and" | "or" | "not" => "a condition",
+        "in" | "intersects" | "pmatch" => "a list",
+        word if Op::from_str(word).is_some_and(Op::is_word) && word != "exists" => "a value",
+        _ => return None,
     };
-    SyntaxError::new(
+    let end = at + rest.len();
+    Some(SyntaxError::new(
         Code::E201,
-        format!("expected {expected}, found {found}"),
-        at,
-        at + token_len,
-    )
+        format!("expected {needs} after `{rest}`, found the end of the condition"),
+        end,
+        end,
+    ))
+}
+
+/// A list, group or argument left open (`x in (a, b`): pest's own error
+/// points at the start of the last value, or names only the rules it tried;
+/// the detailed attempts know how far the parse got and that it wanted `,`
+/// or `)` there. Errors are rare, so the text is parsed a
+/// second time with pest's (slower) error detail on.
+fn unclosed(text: &str, rule: Rule, at: usize) -> Option<SyntaxError> {
+    pest::set_error_detail(true);
+    let result = ConditionParser::parse(rule, text);
+    pest::set_error_detail(false);
+    let attempts = result.err()?.parse_attempts()?;
+    let pos = attempts.max_position;
+    let tokens: Vec<String> = attempts
+        .expected_tokens()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if pos < at || !tokens.iter().any(|t| t == ")" || t == "]") {
+        return None;
+    }
+    let words: Vec<&str> = [(",", "`,`"), (")", "`)`"), ("]", "`]`"), ("and", "`and`"), ("or", "`or`")]
+        .into_iter()
+        .filter(|(t, _)| tokens.iter().any(|x| x == t))
+        .map(|(_, w)| w)
+        .collect();
+    let (found, len) = found(text, pos);
+    Some(SyntaxError::new(
+        Code::E201,
+        format!("expected {}, found {found}", join_or(&words)),
+        pos,
+        pos + len,
+    ))
 }
 
 fn token_len(rest: &str) -> usize {
@@ -173,11 +234,30 @@ fn token_len(rest: &str) -> usize {
         .max(first)
 }
 
+/// What pest expected, in words, in a fixed order.
 fn describe(rules: &[Rule]) -> String {
+    const ORDER: &[&str] = &[
+        "a condition",
+        "a field",
+        "an operator",
+        "a value",
+        "`val(field)`",
+        "`oneof`, `anyof` or `allof`",
+        "a list `(a, b)`",
+        "a list name",
+        "a macro name",
+        "a field argument",
+        "`(`",
+        "`not`",
+        "`and`",
+        "`or`",
+        "the end of the condition",
+    ];
     let mut words: Vec<&str> = Vec::new();
     for rule in rules {
         let word = match rule {
-            Rule::kw_and | Rule::kw_or => "`and`, `or`",
+            Rule::kw_and => "`and`",
+            Rule::kw_or => "`or`",
             Rule::EOI => "the end of the condition",
             Rule::op_exists | Rule::op_num | Rule::op_sym | Rule::op_word | Rule::op_list => {
                 "an operator"
@@ -200,8 +280,22 @@ fn describe(rules: &[Rule]) -> String {
             words.push(word);
         }
     }
-    match words.as_slice() {
-        [] => "a condition".to_owned(),
+    // On the right of an operator, a field (`val(x)`, `tolower(x)`) or a
+    // modifier are forms a value can take: "a value" says enough.
+    if words.contains(&"a value") || words.contains(&"a list `(a, b)`") {
+        words.retain(|w| !matches!(*w, "a field" | "`val(field)`" | "`oneof`, `anyof` or `allof`"));
+    }
+    words.sort_by_key(|w| ORDER.iter().position(|o| o == w));
+    if words.is_empty() {
+        return "a condition".to_owned();
+    }
+    join_or(&words)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
         [one] => (*one).to_owned(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
