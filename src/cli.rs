@@ -38,6 +38,19 @@ pub enum Matching {
 pub enum Command {
     /// Evaluate rules against audit events from files or stdin.
     Run(RunArgs),
+    /// Run rule test files: events that must fire a rule and near misses that must not.
+    Test {
+        /// Rules to test (repeatable; default: the rules files in each
+        /// directory given, else the built-in rules).
+        #[arg(short = 'r', long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
+        /// Test files, or directories searched for `*.test.yaml`.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Print every case, not only failures.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Check rules files and print every problem found.
     Validate {
         /// A rules file or directory (repeatable; loaded in order).
@@ -91,6 +104,10 @@ pub struct RunArgs {
     /// Run only the rules with this tag, even if disabled in the files (repeatable).
     #[arg(short = 't', long = "enable-tag", value_name = "TAG")]
     pub enable_tag: Vec<String>,
+    /// Also run the rules with this tag, even if disabled in the files
+    /// (e.g. `--include-tag activity`; repeatable).
+    #[arg(long = "include-tag", value_name = "TAG")]
+    pub include_tag: Vec<String>,
     /// Print no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -6,6 +6,7 @@
 
 mod cli;
 mod cmd;
+mod ruletest;
 
 use std::process::ExitCode;
 

@@ -4,6 +4,7 @@ mod fields;
 mod list;
 mod rules;
 mod run;
+mod test;
 mod validate;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Test { rules, paths, verbose } => test::run(&rules, &paths, verbose),
         Command::Validate { rules, format } => validate::run(&rules, format),
         Command::List { rules, format } => list::run(&rules, format),
         Command::Fields { format } => fields::run(format),

@@ -9,11 +9,9 @@ use lanner_rules::{Loaded, Loader, Severity};
 
 use crate::cli::Format;
 
-/// Lanner's default ruleset, embedded at build time.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "builtin:k8s_audit_rules.yaml",
-    include_str!("../../rules/k8s_audit_rules.yaml"),
-)];
+/// Lanner's default ruleset: every `rules/*.yaml`, embedded at build time
+/// in name order (see `build.rs`).
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// Loads `paths` in order, or the built-in rules when there are none.
 pub fn load(paths: &[PathBuf]) -> Loaded {

@@ -45,6 +45,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         disabled_rules: args.disable_rule.clone(),
         disabled_tags: args.disable_tag.clone(),
         enabled_tags: args.enable_tag.clone(),
+        included_tags: args.include_tag.clone(),
+        include_disabled: false,
     };
     let engine = Engine::new(&loaded.ruleset, &options)?;
     let inputs = if args.inputs.is_empty() {

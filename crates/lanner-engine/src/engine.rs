@@ -40,6 +40,10 @@ pub struct Options {
     /// If not empty: only rules with one of these tags run, and they run
     /// even when the rules files disable them.
     pub enabled_tags: Vec<String>,
+    /// Rules with any of these tags run even if the files disable them.
+    pub included_tags: Vec<String>,
+    /// Run rules the files disable too (for rule tests).
+    pub include_disabled: bool,
 }
 
 impl Default for Options {
@@ -50,6 +54,8 @@ impl Default for Options {
             disabled_rules: Vec::new(),
             disabled_tags: Vec::new(),
             enabled_tags: Vec::new(),
+            included_tags: Vec::new(),
+            include_disabled: false,
         }
     }
 }
@@ -147,6 +153,8 @@ fn selected(rule: &Rule, options: &Options) -> bool {
     }
     if options.enabled_tags.is_empty() {
         rule.enabled
+            || options.include_disabled
+            || rule.tags.iter().any(|t| options.included_tags.contains(t))
     } else {
         rule.tags.iter().any(|t| options.enabled_tags.contains(t))
     }

@@ -97,22 +97,19 @@ impl Compiler<'_> {
                     text,
                     parent: Box::new(scope.clone()),
                 };
-                match self.bind(&expr, &inner) {
-                    Ok(cond) => {
-                        let body = Arc::new(cond);
-                        self.macros[index] = MacroState::Bound(Arc::clone(&body));
-                        body
-                    }
-                    Err(Failed) => {
-                        // A rule with `skip-if-unknown-filter` hid the error:
-                        // leave the macro for the next rule to report.
-                        self.macros[index] = if self.skipped_unknown.is_some() {
-                            MacroState::Parsed(expr, text)
-                        } else {
-                            MacroState::Failed
-                        };
-                        return Err(Failed);
-                    }
+                if let Ok(cond) = self.bind(&expr, &inner) {
+                    let body = Arc::new(cond);
+                    self.macros[index] = MacroState::Bound(Arc::clone(&body));
+                    body
+                } else {
+                    // A rule with `skip-if-unknown-filter` hid the error:
+                    // leave the macro for the next rule to report.
+                    self.macros[index] = if self.skipped_unknown.is_some() {
+                        MacroState::Parsed(expr, text)
+                    } else {
+                        MacroState::Failed
+                    };
+                    return Err(Failed);
                 }
             }
         };

@@ -41,6 +41,8 @@ pub struct MacroDef {
 }
 
 /// A `rule` item after every append and override.
+// One bool per boolean key of Falco's rule items.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone, Debug)]
 pub struct RuleDef {
     /// Where the name was written (first full definition).
@@ -65,7 +67,7 @@ pub struct RuleDef {
     pub exceptions: Vec<ExceptionDef>,
     /// `skip-if-unknown-filter`.
     pub skip_if_unknown_filter: bool,
-    /// `warn_evttypes` (kept for compatibility; has no effect on k8s_audit).
+    /// `warn_evttypes` (kept for compatibility; has no effect on `k8s_audit`).
     pub warn_evttypes: bool,
     /// `capture` (kept for compatibility).
     pub capture: bool,

@@ -49,6 +49,10 @@ pub struct RuleInfo {
     pub enabled: bool,
     /// Its tags, sorted.
     pub tags: Vec<String>,
+    /// Its description.
+    pub desc: String,
+    /// The names of its exceptions, in order.
+    pub exceptions: Vec<String>,
     /// Whether Lanner evaluates it, and if not, why.
     pub status: RuleStatus,
     /// `file:line` of its definition.
@@ -130,6 +134,8 @@ impl Loader {
                     source: def.source.clone(),
                     enabled: def.enabled,
                     tags: def.tags.iter().cloned().collect(),
+                    desc: def.desc.clone(),
+                    exceptions: def.exceptions.iter().map(|e| e.name.value.clone()).collect(),
                     status,
                     location: format!("{}:{}", file.name, file.line_col(def.name_span.start as usize).line),
                 }

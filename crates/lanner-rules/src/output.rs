@@ -54,22 +54,19 @@ impl Compiler<'_> {
                 failed = true;
                 break;
             }
-            match self.output_token(rest, i, scope) {
-                Ok((len, operand, key)) => {
-                    if !literal.is_empty() {
-                        parts.push(OutputPart::Text(std::mem::take(&mut literal)));
-                    }
-                    parts.push(OutputPart::Field { operand, key, width });
-                    i += len;
+            if let Ok((len, operand, key)) = self.output_token(rest, i, scope) {
+                if !literal.is_empty() {
+                    parts.push(OutputPart::Text(std::mem::take(&mut literal)));
                 }
-                Err(Failed) => {
-                    failed = true;
-                    // Skip the bad token and keep checking the rest.
-                    i += rest
-                        .find(|c: char| c.is_whitespace() || c == '%')
-                        .unwrap_or(rest.len())
-                        .max(1);
-                }
+                parts.push(OutputPart::Field { operand, key, width });
+                i += len;
+            } else {
+                failed = true;
+                // Skip the bad token and keep checking the rest.
+                i += rest
+                    .find(|c: char| c.is_whitespace() || c == '%')
+                    .unwrap_or(rest.len())
+                    .max(1);
             }
         }
         if failed {

@@ -282,6 +282,8 @@ impl Reader<'_> {
         }
     }
 
+    // A method like the other item readers, though it needs no state.
+    #[allow(clippy::unused_self)]
     fn engine_version(&mut self, item: &Item<'_>) -> Result<(), Diagnostic> {
         let value = item.string("required_engine_version")?;
         let required = parse_version(&value.value).ok_or_else(|| {
@@ -427,6 +429,8 @@ impl Reader<'_> {
     }
 
     /// Reads `override:`: each key with `append` or `replace`.
+    // A method like the other item readers, though it needs no state.
+    #[allow(clippy::unused_self)]
     pub(crate) fn overrides(
         &mut self,
         item: &Item<'_>,
@@ -492,7 +496,10 @@ impl Reader<'_> {
     }
 }
 
-fn plugin_entry(node: &Node) -> Result<(String, (u32, u32, u32), Span), Diagnostic> {
+/// One plugin requirement: name, version and where it was written.
+type PluginEntry = (String, (u32, u32, u32), Span);
+
+fn plugin_entry(node: &Node) -> Result<PluginEntry, Diagnostic> {
     let Kind::Map(entries) = &node.kind else {
         return Err(Diagnostic::new(Code::E109, "a plugin requirement must be a mapping with `name` and `version`")
             .at(node.span));

@@ -95,7 +95,7 @@ impl Reader<'_> {
             None => Vec::new(),
         };
         let mut output = output;
-        output.value = output.value.trim().to_owned();
+        trim_in_place(&mut output.value);
         let def = RuleDef {
             name_span: name.span,
             file: self.file,
@@ -229,7 +229,7 @@ impl Reader<'_> {
             let Some(mut value) = value else { continue };
             let op = op_of(key);
             if key == "output" {
-                value.value = value.value.trim().to_owned();
+                trim_in_place(&mut value.value);
             }
             match (key, op) {
                 ("condition", Some(OverrideOp::Append)) => append_text(&mut rule.condition, value),
@@ -345,8 +345,7 @@ impl Reader<'_> {
                 );
             }
             let values = match ex.get("values") {
-                None => Vec::new(),
-                Some(Node { kind: Kind::Null, .. }) => Vec::new(),
+                None | Some(Node { kind: Kind::Null, .. }) => Vec::new(),
                 Some(Node { kind: Kind::Seq(values), .. }) => values.clone(),
                 Some(other) => {
                     return Err(Diagnostic::new(Code::E110, "exception `values` must be a sequence").at(other.span));
@@ -382,6 +381,14 @@ impl Reader<'_> {
         }
         Ok(out)
     }
+}
+
+/// Outputs are trimmed of leading and trailing blanks, as in Falco.
+fn trim_in_place(text: &mut String) {
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
 }
 
 fn append_text(pieces: &mut Vec<Piece>, value: Located) {

@@ -1,7 +1,7 @@
 //! A YAML document tree that keeps the byte span of every node.
 //!
 //! Built from the event stream of libyaml-safer, a safe port of libyaml
-//! (see `docs/design.md` for why not saphyr or serde_yaml). Only what a rules file needs: scalars (with their style, so that
+//! (see `docs/design.md` for why not saphyr or `serde_yaml`). Only what a rules file needs: scalars (with their style, so that
 //! a position inside a condition can be mapped back to the file), sequences,
 //! mappings, null, and anchors/aliases. Tags are ignored.
 

@@ -155,6 +155,8 @@ macro_rules! ops {
             }
 
             /// The operator named `text`, if any.
+            // Not `FromStr`: there is no error to report, only `None`.
+            #[allow(clippy::should_implement_trait)]
             #[must_use]
             pub fn from_str(text: &str) -> Option<Op> {
                 match text { $($text => Some(Op::$op),)* _ => None }

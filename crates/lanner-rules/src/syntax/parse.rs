@@ -416,14 +416,14 @@ impl Builder {
                     let list_span = self.span(&part);
                     let items = part
                         .into_inner()
-                        .map(|v| self.value(v))
+                        .map(|v| self.value(&v))
                         .collect::<Result<_, _>>()?;
                     rhs = Rhs::List(List {
                         items,
                         span: list_span,
                     });
                 }
-                Rule::list_ref => rhs = Rhs::ListRef(self.value(part)?),
+                Rule::list_ref => rhs = Rhs::ListRef(self.value(&part)?),
                 Rule::val => {
                     let field = part
                         .into_inner()
@@ -432,7 +432,7 @@ impl Builder {
                     rhs = Rhs::Operand(self.operand(field)?);
                 }
                 Rule::transformer => rhs = Rhs::Operand(self.operand(part)?),
-                _ => rhs = Rhs::Value(self.value(part)?),
+                _ => rhs = Rhs::Value(self.value(&part)?),
             }
         }
         Ok(Expr {
@@ -481,7 +481,7 @@ impl Builder {
                     .map(|p| self.transform_arg(p))
                     .collect::<Result<_, _>>()?,
             )),
-            _ => Ok(TransformArg::Value(self.value(pair)?)),
+            _ => Ok(TransformArg::Value(self.value(&pair)?)),
         }
     }
 
@@ -491,13 +491,13 @@ impl Builder {
             .into_inner()
             .next()
             .ok_or_else(|| SyntaxError::new(Code::E201, "empty field argument", 0, 0))?;
-        let mut value = self.value(inner)?;
+        let mut value = self.value(&inner)?;
         value.span = span;
         Ok(value)
     }
 
-    fn value(&self, pair: Pair<'_, Rule>) -> Result<Value, SyntaxError> {
-        let span = self.span(&pair);
+    fn value(&self, pair: &Pair<'_, Rule>) -> Result<Value, SyntaxError> {
+        let span = self.span(pair);
         if pair.as_rule() != Rule::quoted {
             return Ok(Value {
                 text: pair.as_str().to_owned(),
@@ -538,10 +538,9 @@ fn unescape(body: &str, quote: char) -> Result<String, (usize, String)> {
             'n' => out.push('\n'),
             'r' => out.push('\r'),
             't' => out.push('\t'),
-            '\\' => out.push('\\'),
+            // Falco turns `\ ` into a lone backslash, as `\\`.
+            '\\' | ' ' => out.push('\\'),
             '/' => out.push('/'),
-            // Falco turns `\ ` into a lone backslash.
-            ' ' => out.push('\\'),
             '"' if quote == '"' => out.push('"'),
             '\'' if quote == '\'' => out.push('\''),
             'x' => {
