@@ -38,6 +38,22 @@ pub enum Matching {
 pub enum Command {
     /// Evaluate rules against audit events from files or stdin.
     Run(RunArgs),
+    /// Show why a rule does or does not fire on an event: the condition as a
+    /// tree with each field's value and each part's result.
+    Explain {
+        /// Rules files (repeatable; default: the built-in rules).
+        #[arg(short = 'r', long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
+        /// The rule to explain.
+        #[arg(long, value_name = "NAME")]
+        rule: String,
+        /// A file with the event (JSON lines; `-` for stdin).
+        #[arg(value_name = "EVENT", default_value = "-")]
+        event: PathBuf,
+        /// Which event of the file (1 = the first).
+        #[arg(long = "event-number", value_name = "N", default_value_t = 1)]
+        event_number: u64,
+    },
     /// Run rule test files: events that must fire a rule and near misses that must not.
     Test {
         /// Rules to test (repeatable; default: the rules files in each

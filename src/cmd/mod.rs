@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod explain;
 mod fields;
 mod list;
 mod rules;
@@ -15,6 +16,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Explain { rules, rule, event, event_number } => explain::run(&rules, &rule, &event, event_number),
         Command::Test { rules, paths, verbose } => test::run(&rules, &paths, verbose),
         Command::Validate { rules, format } => validate::run(&rules, format),
         Command::List { rules, format } => list::run(&rules, format),

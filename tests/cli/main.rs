@@ -3,5 +3,6 @@
 //! skip when it is absent (a user's clone has no `../shared`; CI has it).
 
 mod common;
+mod explain;
 mod run;
 mod validate;

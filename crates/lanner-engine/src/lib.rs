@@ -33,6 +33,7 @@
 mod alert;
 mod engine;
 mod eval;
+pub mod explain;
 mod matcher;
 mod program;
 
