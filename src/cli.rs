@@ -38,6 +38,8 @@ pub enum Matching {
 pub enum Command {
     /// Evaluate rules against audit events from files or stdin.
     Run(RunArgs),
+    /// Receive audit events from the API server's webhook backend and send alerts on.
+    Serve(crate::cmd::serve::ServeArgs),
     /// Show why a rule does or does not fire on an event: the condition as a
     /// tree with each field's value and each part's result.
     Explain {

@@ -5,6 +5,7 @@ mod fields;
 mod list;
 mod rules;
 mod run;
+pub mod serve;
 mod test;
 mod validate;
 
@@ -16,6 +17,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Explain { rules, rule, event, event_number } => explain::run(&rules, &rule, &event, event_number),
         Command::Test { rules, paths, verbose } => test::run(&rules, &paths, verbose),
         Command::Validate { rules, format } => validate::run(&rules, format),
