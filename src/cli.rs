@@ -126,7 +126,11 @@ pub struct RunArgs {
     /// (e.g. `--include-tag activity`; repeatable).
     #[arg(long = "include-tag", value_name = "TAG")]
     pub include_tag: Vec<String>,
-    /// Print no summary on stderr.
+    /// Worker threads that decode and evaluate (default: one per core);
+    /// output order is the input order whatever the number.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Print no summary or progress bar on stderr.
     #[arg(short, long)]
     pub quiet: bool,
 }

@@ -1,13 +1,18 @@
 //! `lanner run`: evaluate rules against audit log files or stdin.
 //!
-//! Streams: one line at a time, never a whole file. Alerts go to stdout in
-//! input order; problems with input lines go to stderr as `file:line:
-//! reason` and the run goes on; the summary goes to stderr at the end.
+//! Streams: input is read in batches of lines (about 1 MiB), never a whole
+//! file, so memory stays flat whatever the input size. With one worker the
+//! batches are processed inline; with more, worker threads decode and
+//! evaluate batches in parallel and a writer puts their output back in input
+//! order, so alerts and line errors come out exactly as with one worker.
+//! Alerts go to stdout; problems with input lines go to stderr as
+//! `file:line: reason` and the run goes on; the summary goes to stderr.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use lanner_audit::{LineError, decode_payload, open_input};
@@ -15,6 +20,35 @@ use lanner_engine::{Alert, Engine, Options, RuleMatching};
 
 use crate::cli::{Format, Matching, RunArgs};
 use crate::cmd::rules;
+
+/// Lines per batch, and bytes per batch, whichever comes first.
+const BATCH_LINES: usize = 2048;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Lines read from one input, handed to a worker.
+struct Batch {
+    seq: u64,
+    input: Arc<str>,
+    /// Number of lines read before this batch (across all inputs), for `evt.num`.
+    first_num: u64,
+    data: Vec<u8>,
+    /// `(line number, start, end)` of each line in `data`.
+    lines: Vec<(u64, usize, usize)>,
+    /// Lines the reader could not read (too long), already formatted.
+    notes: Vec<(u64, String)>,
+}
+
+/// What a worker made of a batch.
+#[derive(Default)]
+struct Done {
+    seq: u64,
+    out: Vec<u8>,
+    err: String,
+    events: u64,
+    bytes: u64,
+    rejected: u64,
+    alerts: BTreeMap<usize, u64>,
+}
 
 /// Counts for the end-of-run summary.
 #[derive(Default)]
@@ -24,6 +58,27 @@ struct Summary {
     rejected: u64,
     alerts_by_rule: BTreeMap<usize, u64>,
     unreadable_inputs: u64,
+}
+
+impl Summary {
+    fn merge(&mut self, other: Summary) {
+        self.events += other.events;
+        self.bytes += other.bytes;
+        self.rejected += other.rejected;
+        self.unreadable_inputs += other.unreadable_inputs;
+        for (rule, count) in other.alerts_by_rule {
+            *self.alerts_by_rule.entry(rule).or_default() += count;
+        }
+    }
+
+    fn add(&mut self, done: &Done) {
+        self.events += done.events;
+        self.bytes += done.bytes;
+        self.rejected += done.rejected;
+        for (rule, count) in &done.alerts {
+            *self.alerts_by_rule.entry(*rule).or_default() += count;
+        }
+    }
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -54,20 +109,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.inputs.clone()
     };
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+        .max(1);
     let started = Instant::now();
-    let mut summary = Summary::default();
+    let progress = progress_bar(&inputs, args.quiet);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    for input in &inputs {
-        match process_input(input, &engine, args.format, &mut out, &mut summary) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            Err(e) => {
-                eprintln!("lanner: {}: {e}", display(input));
-                summary.unreadable_inputs += 1;
-            }
-        }
+    let result = if workers == 1 {
+        run_inline(&inputs, &engine, args.format, &mut out, progress.as_ref())
+    } else {
+        run_parallel(&inputs, &engine, args.format, workers, &mut out, progress.as_ref())
+    };
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
     }
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e.into()),
+    };
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other?,
@@ -82,32 +144,81 @@ fn display(path: &Path) -> String {
     if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() }
 }
 
-fn process_input(
-    input: &Path,
-    engine: &Engine,
-    format: Format,
-    out: &mut impl Write,
-    summary: &mut Summary,
-) -> io::Result<()> {
-    let name = display(input);
-    let mut reader = open_input(input)?;
-    let mut alerts: Vec<Alert> = Vec::new();
-    while let Some(line) = reader.next_line() {
-        let (number, bytes) = match line {
-            Ok(line) => line,
-            Err(LineError::Io { source, .. }) => return Err(source),
+/// Reads every input in batches, calling `each` for each batch in order.
+/// Unreadable inputs are reported and counted, and reading goes on.
+fn read_batches(inputs: &[PathBuf], summary: &mut Summary, mut each: impl FnMut(Batch) -> io::Result<()>) -> io::Result<()> {
+    let mut seq = 0;
+    let mut lines_before = 0;
+    for input in inputs {
+        let name: Arc<str> = Arc::from(display(input));
+        let mut reader = match open_input(input) {
+            Ok(reader) => reader,
             Err(e) => {
-                eprintln!("{name}:{}: {e}", e.line());
-                summary.rejected += 1;
+                eprintln!("lanner: {name}: {e}");
+                summary.unreadable_inputs += 1;
                 continue;
             }
         };
-        summary.bytes += bytes.len() as u64 + 1;
-        let events = match decode_payload(bytes, summary.events + 1) {
+        let new_batch = |seq, first_num| Batch {
+            seq,
+            input: Arc::clone(&name),
+            first_num,
+            data: Vec::with_capacity(BATCH_BYTES + 4096),
+            lines: Vec::with_capacity(BATCH_LINES),
+            notes: Vec::new(),
+        };
+        let mut batch = new_batch(seq, lines_before);
+        while let Some(line) = reader.next_line() {
+            match line {
+                Ok((number, bytes)) => {
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(bytes);
+                    batch.lines.push((number, start, batch.data.len()));
+                }
+                Err(LineError::Io { source, .. }) => {
+                    eprintln!("lanner: {name}: {source}");
+                    summary.unreadable_inputs += 1;
+                    break;
+                }
+                Err(e) => batch.notes.push((e.line(), e.to_string())),
+            }
+            if batch.lines.len() >= BATCH_LINES || batch.data.len() >= BATCH_BYTES {
+                lines_before += batch.lines.len() as u64;
+                seq += 1;
+                each(std::mem::replace(&mut batch, new_batch(seq, lines_before)))?;
+            }
+        }
+        if !batch.lines.is_empty() || !batch.notes.is_empty() {
+            lines_before += batch.lines.len() as u64;
+            seq += 1;
+            each(batch)?;
+        }
+    }
+    Ok(())
+}
+
+/// Decodes and evaluates one batch; pure, so any thread can run it.
+fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
+    use std::fmt::Write as _;
+    let mut done = Done {
+        seq: batch.seq,
+        rejected: batch.notes.len() as u64,
+        ..Done::default()
+    };
+    let mut notes = batch.notes.iter().peekable();
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut num = batch.first_num;
+    for &(number, start, end) in &batch.lines {
+        while let Some((_, note)) = notes.next_if(|(line, _)| *line < number) {
+            let _ = writeln!(done.err, "{}:{note}", batch.input);
+        }
+        let bytes = &batch.data[start..end];
+        done.bytes += bytes.len() as u64 + 1;
+        let events = match decode_payload(bytes, num + 1) {
             Ok(events) => events,
             Err(e) => {
-                eprintln!("{name}:{number}: {e}");
-                summary.rejected += 1;
+                let _ = writeln!(done.err, "{}:{number}: {e}", batch.input);
+                done.rejected += 1;
                 continue;
             }
         };
@@ -115,26 +226,138 @@ fn process_input(
             let event = match event {
                 Ok(event) => event,
                 Err(e) => {
-                    eprintln!("{name}:{number}: {e}");
-                    summary.rejected += 1;
+                    let _ = writeln!(done.err, "{}:{number}: {e}", batch.input);
+                    done.rejected += 1;
                     continue;
                 }
             };
-            summary.events += 1;
+            num = num.max(event.num());
+            done.events += 1;
             alerts.clear();
             engine.process(&event, &mut alerts);
             for alert in &alerts {
-                *summary.alerts_by_rule.entry(alert.rule).or_default() += 1;
+                *done.alerts.entry(alert.rule).or_default() += 1;
                 let line = match format {
                     Format::Text => engine.render_text(alert),
                     Format::Json => engine.render_json(alert),
                 };
-                out.write_all(line.as_bytes())?;
-                out.write_all(b"\n")?;
+                done.out.extend_from_slice(line.as_bytes());
+                done.out.push(b'\n');
             }
         }
     }
+    for (_, note) in notes {
+        let _ = writeln!(done.err, "{}:{note}", batch.input);
+    }
+    done
+}
+
+fn emit(done: &Done, out: &mut impl Write, summary: &mut Summary, progress: Option<&indicatif::ProgressBar>) -> io::Result<()> {
+    if !done.err.is_empty() {
+        out.flush()?;
+        eprint!("{}", done.err);
+    }
+    out.write_all(&done.out)?;
+    summary.add(done);
+    if let Some(bar) = progress {
+        bar.inc(done.bytes);
+    }
     Ok(())
+}
+
+fn run_inline(
+    inputs: &[PathBuf],
+    engine: &Engine,
+    format: Format,
+    out: &mut impl Write,
+    progress: Option<&indicatif::ProgressBar>,
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut written = Summary::default();
+    read_batches(inputs, &mut summary, |batch| {
+        emit(&process_batch(engine, format, &batch), out, &mut written, progress)
+    })?;
+    summary.merge(written);
+    Ok(summary)
+}
+
+fn run_parallel(
+    inputs: &[PathBuf],
+    engine: &Engine,
+    format: Format,
+    workers: usize,
+    out: &mut impl Write,
+    progress: Option<&indicatif::ProgressBar>,
+) -> io::Result<Summary> {
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let work_rx = work_rx.clone();
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                for batch in work_rx {
+                    if done_tx.send(process_batch(engine, format, &batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(work_rx);
+        let reader = scope.spawn(move || -> io::Result<Summary> {
+            let mut summary = Summary::default();
+            read_batches(inputs, &mut summary, |batch| {
+                work_tx
+                    .send(batch)
+                    .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "output closed"))
+            })?;
+            Ok(summary)
+        });
+        // The writer runs here: stdout's lock stays on this thread.
+        let mut summary = Summary::default();
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0;
+        for done in &done_rx {
+            pending.insert(done.seq, done);
+            while let Some(done) = pending.remove(&next) {
+                if let Err(e) = emit(&done, out, &mut summary, progress) {
+                    // Unblock the workers and the reader, then report.
+                    drop(done_rx);
+                    return Err(e);
+                }
+                next += 1;
+            }
+        }
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("reader thread failed")))?;
+        summary.merge(read);
+        Ok(summary)
+    })
+}
+
+/// A progress bar on stderr for large inputs read from files, when stderr is
+/// a terminal.
+fn progress_bar(inputs: &[PathBuf], quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter(|p| p.as_path() != Path::new("-"))
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if total < 64 << 20 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
 }
 
 fn print_summary(engine: &Engine, summary: &Summary, seconds: f64) {
