@@ -176,3 +176,27 @@ fn privileged_pod_json_alert_matches_falcos_shape() {
         assert!(alert[key].is_string(), "{key}");
     }
 }
+
+#[test]
+fn several_workers_give_the_same_output_in_the_same_order_as_one() {
+    let rules = rules_file();
+    let mut input = String::new();
+    for i in 0..6000 {
+        if i % 997 == 0 {
+            input.push_str("{\"kind\": 0}\n");
+        }
+        let verb = if i % 3 == 0 { "create" } else { "get" };
+        input.push_str(&EXEC_EVENT.replace("alice", &format!("user{i}")).replace("\"create\"", &format!("\"{verb}\"")));
+        input.push('\n');
+    }
+    let run = |workers: &str| lanner(&["run", "-r", arg(rules.path()), "--workers", workers], Some(input.as_bytes()));
+    let one = run("1");
+    let four = run("4");
+    assert_eq!(stdout(&one).lines().count(), 2000);
+    assert_eq!(stdout(&one), stdout(&four));
+    let errors = |out: &std::process::Output| {
+        stderr(out).lines().filter(|l| l.starts_with("<stdin>:")).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(errors(&one).len(), 7);
+    assert_eq!(errors(&one), errors(&four));
+}
