@@ -3,6 +3,8 @@
 //! skip when it is absent (a user's clone has no `../shared`; CI has it).
 
 mod common;
+mod conformance;
 mod explain;
+mod prefilter;
 mod run;
 mod validate;
