@@ -102,6 +102,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         enabled_tags: args.enable_tag.clone(),
         included_tags: args.include_tag.clone(),
         include_disabled: false,
+        prefilter: true,
     };
     let engine = Engine::new(&loaded.ruleset, &options)?;
     let inputs = if args.inputs.is_empty() {

@@ -14,6 +14,7 @@ use lanner_rules::{Priority, RuleSet};
 
 use crate::alert::{Alert, OutputProgram};
 use crate::eval::Frame;
+use crate::index::RuleIndex;
 use crate::program::{CompileError, Node, Slots, compile};
 
 /// `rule_matching`: how many rules may alert on one event.
@@ -44,6 +45,9 @@ pub struct Options {
     pub included_tags: Vec<String>,
     /// Run rules the files disable too (for rule tests).
     pub include_disabled: bool,
+    /// Skip rules that cannot match an event (see `index`); results are
+    /// the same either way.
+    pub prefilter: bool,
 }
 
 impl Default for Options {
@@ -56,6 +60,7 @@ impl Default for Options {
             enabled_tags: Vec::new(),
             included_tags: Vec::new(),
             include_disabled: false,
+            prefilter: true,
         }
     }
 }
@@ -73,6 +78,7 @@ pub struct CompiledRule {
 #[derive(Debug)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
+    index: Option<RuleIndex>,
     slots: Slots,
     matching: RuleMatching,
     pub(crate) hostname: String,
@@ -106,8 +112,18 @@ impl Engine {
                 output,
             });
         }
+        let index = options.prefilter.then(|| {
+            let conditions: Vec<&lanner_rules::checked::Cond> = ruleset
+                .rules
+                .iter()
+                .filter(|r| selected(r, options))
+                .map(|r| &r.condition)
+                .collect();
+            RuleIndex::new(&conditions, &mut slots)
+        });
         Ok(Engine {
             rules,
+            index,
             slots,
             matching: options.rule_matching,
             hostname: hostname(),
@@ -124,14 +140,31 @@ impl Engine {
     /// `alerts`, in rule order.
     pub fn process(&self, event: &Event, alerts: &mut Vec<Alert>) {
         let mut frame = Frame::new(event, &self.slots);
-        for (index, rule) in self.rules.iter().enumerate() {
+        match &self.index {
+            Some(index) => {
+                let candidates = index.candidates(&mut frame);
+                self.evaluate(candidates.iter(), &mut frame, alerts);
+            }
+            None => self.evaluate(0..self.rules.len(), &mut frame, alerts),
+        }
+    }
+
+    fn evaluate(&self, rules: impl Iterator<Item = usize>, frame: &mut Frame<'_, '_>, alerts: &mut Vec<Alert>) {
+        for index in rules {
+            let Some(rule) = self.rules.get(index) else { continue };
             if frame.eval(&rule.condition) {
-                alerts.push(rule.output.alert(index, &mut frame));
+                alerts.push(rule.output.alert(index, frame));
                 if self.matching == RuleMatching::First {
                     return;
                 }
             }
         }
+    }
+
+    /// How many fields the prefilter indexes (0 without prefilter).
+    #[must_use]
+    pub fn indexed_fields(&self) -> usize {
+        self.index.as_ref().map_or(0, RuleIndex::indexed_fields)
     }
 
     /// The compiled rule an alert came from.

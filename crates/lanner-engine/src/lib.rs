@@ -34,6 +34,7 @@ mod alert;
 mod engine;
 mod eval;
 pub mod explain;
+mod index;
 mod matcher;
 mod program;
 

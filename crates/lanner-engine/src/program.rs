@@ -15,7 +15,7 @@ use lanner_rules::syntax::ast::{Modifier, Op};
 use crate::matcher::{MatcherError, PathPrefixes, StrMatcher, StrSet};
 
 /// Index of a field in the per-event cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SlotId(pub u32);
 
 /// Every `(field, argument)` the compiled rules read.
