@@ -293,6 +293,15 @@ mod tests {
     }
 
     #[test]
+    fn inline_events_keep_their_key_order() {
+        let mut sources = Sources::new();
+        let file = sources.add("t.yaml", "{b: 1, a: {z: x, y: [2, 1]}}");
+        let docs = yaml::parse(file, sources.get(file)).expect("yaml");
+        let json = serde_json::to_string(&to_json(&docs[0])).expect("json");
+        assert_eq!(json, r#"{"b":1,"a":{"z":"x","y":[2,1]}}"#);
+    }
+
+    #[test]
     fn plain_scalars_follow_yaml_core_types() {
         assert_eq!(plain_scalar("true"), Value::Bool(true));
         assert_eq!(plain_scalar("201"), Value::from(201));

@@ -6,5 +6,6 @@ mod common;
 mod conformance;
 mod explain;
 mod prefilter;
+mod rules_doc;
 mod run;
 mod validate;
