@@ -87,7 +87,7 @@ pub(crate) enum Infra {
     Vpa,
 }
 
-/// A workload: a Deployment, its current ReplicaSet and its pods.
+/// A workload: a `Deployment`, its current `ReplicaSet` and its pods.
 pub(crate) struct Workload {
     pub ns: &'static str,
     pub name: &'static str,
@@ -101,20 +101,75 @@ pub(crate) struct Workload {
 
 const WORKLOADS: &[(&str, &str, &str, u16)] = &[
     ("default", "nginx", "nginx:1.25.4", 80),
-    ("web", "frontend", "registry.example.com/web/frontend:2.7.1", 8080),
+    (
+        "web",
+        "frontend",
+        "registry.example.com/web/frontend:2.7.1",
+        8080,
+    ),
     ("web", "api", "registry.example.com/web/api:3.12.0", 8080),
-    ("web", "search", "registry.example.com/web/search:1.4.9", 9200),
-    ("payments", "payments-api", "registry.example.com/payments/api:5.2.3", 8443),
-    ("payments", "ledger-worker", "registry.example.com/payments/ledger:5.2.3", 8080),
-    ("checkout", "checkout", "registry.example.com/shop/checkout:1.19.0", 8080),
+    (
+        "web",
+        "search",
+        "registry.example.com/web/search:1.4.9",
+        9200,
+    ),
+    (
+        "payments",
+        "payments-api",
+        "registry.example.com/payments/api:5.2.3",
+        8443,
+    ),
+    (
+        "payments",
+        "ledger-worker",
+        "registry.example.com/payments/ledger:5.2.3",
+        8080,
+    ),
+    (
+        "checkout",
+        "checkout",
+        "registry.example.com/shop/checkout:1.19.0",
+        8080,
+    ),
     ("checkout", "cart-redis", "redis:7.2.4-alpine", 6379),
-    ("data", "kafka-connect", "confluentinc/cp-kafka-connect:7.6.0", 8083),
-    ("data", "etl-runner", "registry.example.com/data/etl:0.31.2", 8080),
+    (
+        "data",
+        "kafka-connect",
+        "confluentinc/cp-kafka-connect:7.6.0",
+        8083,
+    ),
+    (
+        "data",
+        "etl-runner",
+        "registry.example.com/data/etl:0.31.2",
+        8080,
+    ),
     ("monitoring", "grafana", "grafana/grafana:10.4.1", 3000),
-    ("monitoring", "kube-state-metrics", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0", 8080),
-    ("ingress-nginx", "ingress-nginx-controller", "registry.k8s.io/ingress-nginx/controller:v1.10.0", 80),
-    ("cert-manager", "cert-manager", "quay.io/jetstack/cert-manager-controller:v1.14.4", 9402),
-    ("argocd", "argocd-repo-server", "quay.io/argoproj/argocd:v2.10.6", 8081),
+    (
+        "monitoring",
+        "kube-state-metrics",
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0",
+        8080,
+    ),
+    (
+        "ingress-nginx",
+        "ingress-nginx-controller",
+        "registry.k8s.io/ingress-nginx/controller:v1.10.0",
+        80,
+    ),
+    (
+        "cert-manager",
+        "cert-manager",
+        "quay.io/jetstack/cert-manager-controller:v1.14.4",
+        9402,
+    ),
+    (
+        "argocd",
+        "argocd-repo-server",
+        "quay.io/argoproj/argocd:v2.10.6",
+        8081,
+    ),
 ];
 
 /// Namespaces that exist.
@@ -159,19 +214,30 @@ pub(crate) struct Cluster {
 
 /// Lower-case hex digits.
 pub(crate) fn hex(rng: &mut Rng, n: usize) -> String {
-    (0..n).map(|_| char::from_digit(rng.u32(0..16), 16).unwrap()).collect()
+    (0..n)
+        .map(|_| char::from_digit(rng.u32(0..16), 16).unwrap())
+        .collect()
 }
 
 /// A random version-4 UUID.
 pub(crate) fn uuid(rng: &mut Rng) -> String {
     let variant = ['8', '9', 'a', 'b'][rng.usize(0..4)];
-    format!("{}-{}-4{}-{variant}{}-{}", hex(rng, 8), hex(rng, 4), hex(rng, 3), hex(rng, 3), hex(rng, 12))
+    format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        hex(rng, 8),
+        hex(rng, 4),
+        hex(rng, 3),
+        hex(rng, 3),
+        hex(rng, 12)
+    )
 }
 
 /// Characters Kubernetes uses for generated name suffixes.
 pub(crate) fn suffix(rng: &mut Rng, n: usize) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..n).map(|_| char::from(ALPHABET[rng.usize(0..ALPHABET.len())])).collect()
+    (0..n)
+        .map(|_| char::from(ALPHABET[rng.usize(0..ALPHABET.len())]))
+        .collect()
 }
 
 fn rbac(binding: &str, role: &str, subject: &str) -> String {
@@ -180,7 +246,14 @@ fn rbac(binding: &str, role: &str, subject: &str) -> String {
     )
 }
 
-fn service_account(rng: &mut Rng, ns: &str, name: &str, agent: String, ip: String, pod: Option<(&str, &str)>) -> Actor {
+fn service_account(
+    rng: &mut Rng,
+    ns: &str,
+    name: &str,
+    agent: String,
+    ip: String,
+    pod: Option<(&str, &str)>,
+) -> Actor {
     let extra = pod.map(|(pod, node)| {
         format!(
             "{{\"authentication.kubernetes.io/credential-id\":[\"JTI={}\"],\"authentication.kubernetes.io/node-name\":[\"{node}\"],\"authentication.kubernetes.io/node-uid\":[\"{}\"],\"authentication.kubernetes.io/pod-name\":[\"{pod}\"],\"authentication.kubernetes.io/pod-uid\":[\"{}\"]}}",
@@ -238,14 +311,21 @@ impl Cluster {
             extra: None,
             ip: control_ip.clone(),
             agent: format!("{agent}/{K8S}/leader-election"),
-            reason: rbac(&format!("system:{name}"), &format!("system:{name}"), &format!("User \"system:{name}\"")),
+            reason: rbac(
+                &format!("system:{name}"),
+                &format!("system:{name}"),
+                &format!("User \"system:{name}\""),
+            ),
         };
         let controller_manager = component("kube-controller-manager", "kube-controller-manager");
         let scheduler = component("kube-scheduler", "kube-scheduler");
         let apiserver = Actor {
             name: "system:apiserver".to_owned(),
             uid: Some(uuid(rng)),
-            groups: vec!["system:authenticated".to_owned(), "system:masters".to_owned()],
+            groups: vec![
+                "system:authenticated".to_owned(),
+                "system:masters".to_owned(),
+            ],
             extra: None,
             ip: "::1".to_owned(),
             agent: format!("kube-apiserver/{K8S}"),
@@ -266,7 +346,9 @@ impl Cluster {
             .collect();
         for w in &mut workloads {
             let replicas = rng.usize(2..6);
-            w.pods = (0..replicas).map(|_| format!("{}-{}-{}", w.name, w.rs_hash, suffix(rng, 5))).collect();
+            w.pods = (0..replicas)
+                .map(|_| format!("{}-{}-{}", w.name, w.rs_hash, suffix(rng, 5)))
+                .collect();
         }
         let controllers = CONTROLLERS
             .iter()
@@ -280,16 +362,33 @@ impl Cluster {
                         _ => "metrics-server/v0.7.1 (linux/amd64) kubernetes/$Format".to_owned(),
                     };
                     let pod_ip = format!("10.244.{}.{}", rng.u8(0..12), rng.u8(2..250));
-                    let ip = if ctl == Ctl::KubeProxy { node_ips[node].clone() } else { pod_ip };
-                    let mut a = service_account(rng, "kube-system", name, agent, ip, Some((&pod, &node_names[node])));
-                    a.reason = rbac(&format!("system:{name}"), &format!("system:{name}"), &format!("ServiceAccount \"{name}/kube-system\""));
+                    let ip = if ctl == Ctl::KubeProxy {
+                        node_ips[node].clone()
+                    } else {
+                        pod_ip
+                    };
+                    let mut a = service_account(
+                        rng,
+                        "kube-system",
+                        name,
+                        agent,
+                        ip,
+                        Some((&pod, &node_names[node])),
+                    );
+                    a.reason = rbac(
+                        &format!("system:{name}"),
+                        &format!("system:{name}"),
+                        &format!("ServiceAccount \"{name}/kube-system\""),
+                    );
                     a
                 }
                 _ => service_account(
                     rng,
                     "kube-system",
                     name,
-                    format!("kube-controller-manager/{K8S}/system:serviceaccount:kube-system:{name}"),
+                    format!(
+                        "kube-controller-manager/{K8S}/system:serviceaccount:kube-system:{name}"
+                    ),
                     control_ip.clone(),
                     None,
                 ),
@@ -316,13 +415,19 @@ impl Cluster {
         let masters = |name: &str, ip: &str| Actor {
             name: name.to_owned(),
             uid: None,
-            groups: vec!["system:masters".to_owned(), "system:authenticated".to_owned()],
+            groups: vec![
+                "system:masters".to_owned(),
+                "system:authenticated".to_owned(),
+            ],
             extra: None,
             ip: ip.to_owned(),
             agent: KUBECTL.to_owned(),
             reason: rbac("cluster-admin", "cluster-admin", "Group \"system:masters\""),
         };
-        let admins = vec![masters("kubernetes-admin", "192.168.10.23"), masters("admin", "192.168.10.57")];
+        let admins = vec![
+            masters("kubernetes-admin", "192.168.10.23"),
+            masters("admin", "192.168.10.57"),
+        ];
         let infra_user = |name: &str, groups: &[&str], ip: &str, agent: &str| Actor {
             name: name.to_owned(),
             uid: None,
@@ -333,10 +438,23 @@ impl Cluster {
             reason: rbac(name, name, &format!("User \"{name}\"")),
         };
         let infra = vec![
-            (Infra::KubeProxy, infra_user("kube-proxy", &["system:authenticated"], &node_ips[0], &format!("kube-proxy/{K8S}"))),
+            (
+                Infra::KubeProxy,
+                infra_user(
+                    "kube-proxy",
+                    &["system:authenticated"],
+                    &node_ips[0],
+                    &format!("kube-proxy/{K8S}"),
+                ),
+            ),
             (
                 Infra::Autoscaler,
-                infra_user("cluster-autoscaler", &["system:authenticated"], "10.244.3.17", "cluster-autoscaler/v1.29.2"),
+                infra_user(
+                    "cluster-autoscaler",
+                    &["system:authenticated"],
+                    "10.244.3.17",
+                    "cluster-autoscaler/v1.29.2",
+                ),
             ),
             (
                 Infra::NodeManager,
@@ -347,19 +465,42 @@ impl Cluster {
                     "eks-node-manager/v0.0.0 (linux/amd64) kubernetes/$Format",
                 ),
             ),
-            (Infra::Vpa, infra_user("vpa-recommender", &["system:authenticated"], "10.244.5.9", "vpa-recommender/v1.1.1")),
+            (
+                Infra::Vpa,
+                infra_user(
+                    "vpa-recommender",
+                    &["system:authenticated"],
+                    "10.244.5.9",
+                    "vpa-recommender/v1.1.1",
+                ),
+            ),
         ];
         let person = |name: &str, groups: &[&str], ip: &str| {
             let mut a = infra_user(name, groups, ip, KUBECTL);
             a.uid = Some(format!("oidc:{name}"));
-            a.reason = format!("RBAC: allowed by ClusterRoleBinding \"developers-edit\" of ClusterRole \"edit\" to Group \"{}\"", groups[0]);
+            a.reason = format!(
+                "RBAC: allowed by ClusterRoleBinding \"developers-edit\" of ClusterRole \"edit\" to Group \"{}\"",
+                groups[0]
+            );
             a
         };
         let strangers = vec![
-            person("alice@example.com", &["developers", "system:authenticated"], "203.0.113.17"),
-            person("bob@example.com", &["developers", "system:authenticated"], "203.0.113.42"),
+            person(
+                "alice@example.com",
+                &["developers", "system:authenticated"],
+                "203.0.113.17",
+            ),
+            person(
+                "bob@example.com",
+                &["developers", "system:authenticated"],
+                "203.0.113.42",
+            ),
             person("ci-deployer", &["ci", "system:authenticated"], "10.0.0.77"),
-            person("mallory", &["contractors", "system:authenticated"], "198.51.100.9"),
+            person(
+                "mallory",
+                &["contractors", "system:authenticated"],
+                "198.51.100.9",
+            ),
         ];
         let anonymous = Actor {
             name: "system:anonymous".to_owned(),

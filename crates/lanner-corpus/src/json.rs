@@ -95,6 +95,27 @@ impl Obj<'_> {
         self
     }
 
+    /// Members already written as JSON text (`"k":"v","k2":1`), if any.
+    pub(crate) fn raw_members(&mut self, members: &str) -> &mut Self {
+        if !members.is_empty() {
+            if !self.first {
+                self.out.push(',');
+            }
+            self.first = false;
+            self.out.push_str(members);
+        }
+        self
+    }
+
+    /// A timestamp member from microseconds since the epoch.
+    pub(crate) fn time_us(&mut self, k: &str, us: i64) -> &mut Self {
+        self.key(k);
+        self.out.push('"');
+        push_time_us(self.out, us);
+        self.out.push('"');
+        self
+    }
+
     /// A nested object.
     pub(crate) fn o(&mut self, k: &str, f: impl FnOnce(&mut Obj<'_>)) -> &mut Self {
         self.key(k);
@@ -106,7 +127,10 @@ impl Obj<'_> {
     pub(crate) fn a(&mut self, k: &str, f: impl FnOnce(&mut Arr<'_>)) -> &mut Self {
         self.key(k);
         self.out.push('[');
-        let mut a = Arr { out: self.out, first: true };
+        let mut a = Arr {
+            out: self.out,
+            first: true,
+        };
         f(&mut a);
         a.out.push(']');
         self
@@ -208,13 +232,20 @@ mod tests {
     fn writes_nested_values() {
         let mut out = String::new();
         obj(&mut out, |o| {
-            o.s("a", "x").n("b", 2).b("c", true).o("d", |_| {}).strs("e", &["p", "q"]);
+            o.s("a", "x")
+                .n("b", 2)
+                .b("c", true)
+                .o("d", |_| {})
+                .strs("e", &["p", "q"]);
             o.a("f", |a| {
                 a.o(|o| {
                     o.raw("g", "null");
                 });
             });
         });
-        assert_eq!(out, r#"{"a":"x","b":2,"c":true,"d":{},"e":["p","q"],"f":[{"g":null}]}"#);
+        assert_eq!(
+            out,
+            r#"{"a":"x","b":2,"c":true,"d":{},"e":["p","q"],"f":[{"g":null}]}"#
+        );
     }
 }
