@@ -56,7 +56,9 @@ impl Compiler<'_> {
         let Some(index) = self.store.macros.get_index_of(name) else {
             let mut d = self.error(Code::E302, format!("undefined macro `{name}`"), span, scope);
             if self.store.lists.contains_key(name) {
-                d = d.help(format!("`{name}` is a list: use it as a value, e.g. `field in ({name})`"));
+                d = d.help(format!(
+                    "`{name}` is a list: use it as a value, e.g. `field in ({name})`"
+                ));
             } else {
                 let names: Vec<&str> = self.store.macros.keys().map(String::as_str).collect();
                 if let Some(best) = closest(name, &names) {
@@ -73,7 +75,12 @@ impl Compiler<'_> {
             // definition (Falco's visibility rule).
             if target.first >= visibility {
                 let d = self
-                    .error(Code::E302, format!("macro `{name}` is used before it is defined"), span, scope)
+                    .error(
+                        Code::E302,
+                        format!("macro `{name}` is used before it is defined"),
+                        span,
+                        scope,
+                    )
                     .help("a macro can only use macros defined before it; move the definition up");
                 self.report(d);
                 return Err(Failed);
@@ -83,9 +90,14 @@ impl Compiler<'_> {
             MacroState::Bound(body) => Arc::clone(body),
             MacroState::Failed => return Err(Failed),
             MacroState::InProgress => {
-                let d = self.error(Code::E303, format!("macro `{name}` refers to itself"), span, scope).help(
-                    "a macro cannot use itself, directly or through other macros",
-                );
+                let d = self
+                    .error(
+                        Code::E303,
+                        format!("macro `{name}` refers to itself"),
+                        span,
+                        scope,
+                    )
+                    .help("a macro cannot use itself, directly or through other macros");
                 self.report(d);
                 return Err(Failed);
             }
@@ -123,7 +135,11 @@ impl Compiler<'_> {
         let (lhs, shape) = self.bind_operand(&check.lhs, scope)?;
         self.check_operator(check, shape, scope)?;
         let rhs = self.bind_rhs(check, shape, scope)?;
-        let op = if check.op == Op::EqEq { Op::Eq } else { check.op };
+        let op = if check.op == Op::EqEq {
+            Op::Eq
+        } else {
+            check.op
+        };
         Ok(Cond::Test(Box::new(Test {
             lhs,
             op,
@@ -145,12 +161,13 @@ impl Compiler<'_> {
                     self.unknown_field(&field.name, field.span, scope);
                     return Err(Failed);
                 };
-                let arg = parse_arg(id, field.arg.as_ref().map(|a| a.text.as_str())).map_err(|e| {
-                    let span = field.arg.as_ref().map_or(field.span, |a| a.span);
-                    let d = self.error(Code::E305, e.to_string(), span, scope);
-                    self.report(d);
-                    Failed
-                })?;
+                let arg =
+                    parse_arg(id, field.arg.as_ref().map(|a| a.text.as_str())).map_err(|e| {
+                        let span = field.arg.as_ref().map_or(field.span, |a| a.span);
+                        let d = self.error(Code::E305, e.to_string(), span, scope);
+                        self.report(d);
+                        Failed
+                    })?;
                 let def = id.def();
                 Ok((
                     Operand {
@@ -206,7 +223,11 @@ impl Compiler<'_> {
                 if shape.ty != FieldType::String {
                     let d = self.error(
                         Code::E308,
-                        format!("`{}` applies to string fields, not {} fields", t.name, describe(shape)),
+                        format!(
+                            "`{}` applies to string fields, not {} fields",
+                            t.name,
+                            describe(shape)
+                        ),
                         t.span,
                         scope,
                     );
@@ -245,7 +266,13 @@ impl Compiler<'_> {
         let op = check.op;
         let pattern_op = matches!(
             op,
-            Op::Contains | Op::IContains | Op::StartsWith | Op::EndsWith | Op::Glob | Op::IGlob | Op::Regex
+            Op::Contains
+                | Op::IContains
+                | Op::StartsWith
+                | Op::EndsWith
+                | Op::Glob
+                | Op::IGlob
+                | Op::Regex
         );
         if shape.list && pattern_op && check.modifier.is_none() && shape.ty == FieldType::String {
             // Falco's pre-plugin engine allowed this; current Falco rejects
@@ -253,7 +280,10 @@ impl Compiler<'_> {
             let d = self
                 .error(
                     Code::W113,
-                    format!("`{}` on a list-valued field matches if any element matches", op.as_str()),
+                    format!(
+                        "`{}` on a list-valued field matches if any element matches",
+                        op.as_str()
+                    ),
                     check.op_span,
                     scope,
                 )
@@ -268,20 +298,36 @@ impl Compiler<'_> {
             ))
         } else if check.modifier.is_some() && (shape.list || shape.ty != FieldType::String) {
             Some((
-                format!("`{} {}` needs a single-valued string field", op.as_str(), check.modifier.map_or("", |m| m.as_str())),
+                format!(
+                    "`{} {}` needs a single-valued string field",
+                    op.as_str(),
+                    check.modifier.map_or("", |m| m.as_str())
+                ),
                 "modifiers apply to string operators on single-valued string fields",
             ))
         } else {
             match shape.ty {
                 FieldType::String => matches!(op, Op::BContains | Op::BStartsWith).then(|| {
                     (
-                        format!("`{}` compares byte buffers; this field is a string", op.as_str()),
+                        format!(
+                            "`{}` compares byte buffers; this field is a string",
+                            op.as_str()
+                        ),
                         "use `contains` or `startswith`",
                     )
                 }),
                 FieldType::Uint64 | FieldType::AbsTime => (!matches!(
                     op,
-                    Op::Eq | Op::EqEq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge | Op::In | Op::Intersects | Op::Exists
+                    Op::Eq
+                        | Op::EqEq
+                        | Op::Ne
+                        | Op::Lt
+                        | Op::Le
+                        | Op::Gt
+                        | Op::Ge
+                        | Op::In
+                        | Op::Intersects
+                        | Op::Exists
                 ))
                 .then(|| {
                     (
@@ -289,17 +335,22 @@ impl Compiler<'_> {
                         "numeric fields take =, !=, <, <=, >, >=, in, intersects and exists",
                     )
                 }),
-                FieldType::Bool => (!matches!(op, Op::Eq | Op::EqEq | Op::Ne | Op::In | Op::Intersects | Op::Exists))
-                    .then(|| {
-                        (
-                            format!("`{}` is not supported on a boolean field", op.as_str()),
-                            "boolean fields take =, !=, in, intersects and exists",
-                        )
-                    }),
+                FieldType::Bool => (!matches!(
+                    op,
+                    Op::Eq | Op::EqEq | Op::Ne | Op::In | Op::Intersects | Op::Exists
+                ))
+                .then(|| {
+                    (
+                        format!("`{}` is not supported on a boolean field", op.as_str()),
+                        "boolean fields take =, !=, in, intersects and exists",
+                    )
+                }),
             }
         };
         if let Some((message, help)) = problem {
-            let d = self.error(Code::E304, message, check.op_span, scope).help(help);
+            let d = self
+                .error(Code::E304, message, check.op_span, scope)
+                .help(help);
             self.report(d);
             return Err(Failed);
         }
@@ -333,7 +384,10 @@ impl Compiler<'_> {
                 if matches!(check.op, Op::Regex | Op::PMatch) {
                     let d = self.error(
                         Code::E309,
-                        format!("`{}` does not take a field on its right-hand side", check.op.as_str()),
+                        format!(
+                            "`{}` does not take a field on its right-hand side",
+                            check.op.as_str()
+                        ),
                         operand.span(),
                         scope,
                     );
@@ -373,7 +427,11 @@ impl Compiler<'_> {
         let d = self
             .error(
                 Code::E311,
-                format!("list `{}` has {} items, but a single value is expected here", value.text, items.len()),
+                format!(
+                    "list `{}` has {} items, but a single value is expected here",
+                    value.text,
+                    items.len()
+                ),
                 value.span,
                 scope,
             )
@@ -398,11 +456,21 @@ impl Compiler<'_> {
             ast::Operand::Transform(_) => "",
         };
         let unsafe_field = lhs_name.starts_with("ka.") || lhs_name.starts_with("jevt.");
-        let na_op = matches!(check.op, Op::Eq | Op::EqEq | Op::Ne | Op::In | Op::Intersects | Op::PMatch);
+        let na_op = matches!(
+            check.op,
+            Op::Eq | Op::EqEq | Op::Ne | Op::In | Op::Intersects | Op::PMatch
+        );
         if text == "<NA>" && unsafe_field && na_op {
             let d = self
-                .error(Code::W108, "comparing with `<NA>` never matches a missing field", value.span, scope)
-                .help(format!("use `{lhs_name} exists` or `not {lhs_name} exists`"));
+                .error(
+                    Code::W108,
+                    "comparing with `<NA>` never matches a missing field",
+                    value.span,
+                    scope,
+                )
+                .help(format!(
+                    "use `{lhs_name} exists` or `not {lhs_name} exists`"
+                ));
             self.report(d);
         }
         if !value.quoted && lookup(text).is_some() {
@@ -413,20 +481,33 @@ impl Compiler<'_> {
                     value.span,
                     scope,
                 )
-                .help(format!("to compare with the field's value write `val({text})`"));
+                .help(format!(
+                    "to compare with the field's value write `val({text})`"
+                ));
             self.report(d);
         }
     }
 
     /// Checks that `text` is a valid right-hand side for `op` on `shape`.
-    fn convert(&mut self, op: Op, shape: Shape, text: &str, span: TextSpan, scope: &Scope) -> Result<(), Failed> {
+    fn convert(
+        &mut self,
+        op: Op,
+        shape: Shape,
+        text: &str,
+        span: TextSpan,
+        scope: &Scope,
+    ) -> Result<(), Failed> {
         let problem = match shape.ty {
             FieldType::Uint64 | FieldType::AbsTime => text
                 .parse::<u64>()
                 .is_err()
                 .then(|| (Code::E307, format!("`{text}` is not a valid number"))),
-            FieldType::Bool => (!matches!(text, "true" | "false"))
-                .then(|| (Code::E307, format!("`{text}` is not a boolean: use `true` or `false`"))),
+            FieldType::Bool => (!matches!(text, "true" | "false")).then(|| {
+                (
+                    Code::E307,
+                    format!("`{text}` is not a boolean: use `true` or `false`"),
+                )
+            }),
             FieldType::String => {
                 if text.contains('\0') {
                     Some((Code::E307, "a value cannot contain a NUL byte".to_owned()))

@@ -62,11 +62,18 @@ impl Scope {
         let mut first = true;
         loop {
             let (word, name) = match scope {
-                Scope::Rule { index, .. } => ("rule", store.rules.get_index(*index).map(|(n, _)| n)),
-                Scope::Macro { index, .. } => ("macro", store.macros.get_index(*index).map(|(n, _)| n)),
+                Scope::Rule { index, .. } => {
+                    ("rule", store.rules.get_index(*index).map(|(n, _)| n))
+                }
+                Scope::Macro { index, .. } => {
+                    ("macro", store.macros.get_index(*index).map(|(n, _)| n))
+                }
             };
             let lead = if first { "in" } else { "used by" };
-            out.push(format!("{lead} {word} `{}`", name.map_or("?", String::as_str)));
+            out.push(format!(
+                "{lead} {word} `{}`",
+                name.map_or("?", String::as_str)
+            ));
             first = false;
             match scope {
                 Scope::Rule { .. } => return out,
@@ -129,7 +136,13 @@ impl<'a> Compiler<'a> {
     }
 
     /// A diagnostic at `span` of a condition or output text, with context.
-    pub(crate) fn error(&self, code: Code, message: impl Into<String>, span: TextSpan, scope: &Scope) -> Diagnostic {
+    pub(crate) fn error(
+        &self,
+        code: Code,
+        message: impl Into<String>,
+        span: TextSpan,
+        scope: &Scope,
+    ) -> Diagnostic {
         let mut d = Diagnostic::new(code, message);
         if let Some(file_span) = self
             .texts
@@ -226,7 +239,16 @@ impl<'a> Compiler<'a> {
             match parse(&self.texts[text.0 as usize].text.clone(), text) {
                 Ok(expr) => self.macros.push(MacroState::Parsed(expr, text)),
                 Err(e) => {
-                    let mut d = self.error(e.code, e.message.clone(), TextSpan { text, start: e.start as u32, end: e.end as u32 }, &scope);
+                    let mut d = self.error(
+                        e.code,
+                        e.message.clone(),
+                        TextSpan {
+                            text,
+                            start: e.start as u32,
+                            end: e.end as u32,
+                        },
+                        &scope,
+                    );
                     d.context.truncate(1);
                     self.report(d);
                     self.macros.push(MacroState::Failed);
@@ -247,7 +269,10 @@ impl<'a> Compiler<'a> {
             let pieces = match exception::expand(&def.condition, &def.exceptions) {
                 Ok(pieces) => pieces,
                 Err(d) => {
-                    let d = d.context(format!("in rule `{}`", store.rules.get_index(index).map_or("", |(n, _)| n)));
+                    let d = d.context(format!(
+                        "in rule `{}`",
+                        store.rules.get_index(index).map_or("", |(n, _)| n)
+                    ));
                     self.report(d);
                     out.push(None);
                     continue;
@@ -274,7 +299,12 @@ impl<'a> Compiler<'a> {
         out
     }
 
-    fn bind_rule(&mut self, index: usize, expr: &Expr, text: TextId) -> Result<Option<Rule>, Failed> {
+    fn bind_rule(
+        &mut self,
+        index: usize,
+        expr: &Expr,
+        text: TextId,
+    ) -> Result<Option<Rule>, Failed> {
         let store = self.store;
         let Some((name, def)) = store.rules.get_index(index) else {
             return Err(Failed);
@@ -367,7 +397,12 @@ fn visit(expr: &Expr, f: &mut impl FnMut(&Expr)) {
     }
 }
 
-fn expand_list(store: &Store, index: usize, seen: &mut HashSet<usize>, used: &mut HashSet<String>) -> Vec<String> {
+fn expand_list(
+    store: &Store,
+    index: usize,
+    seen: &mut HashSet<usize>,
+    used: &mut HashSet<String>,
+) -> Vec<String> {
     let Some((_, def)) = store.lists.get_index(index) else {
         return Vec::new();
     };
@@ -394,7 +429,8 @@ fn expand_list(store: &Store, index: usize, seen: &mut HashSet<usize>, used: &mu
 /// quoted string, as it does after Falco's textual substitution.
 fn unquote_item(item: &str) -> String {
     let quoted = item.len() >= 2
-        && ((item.starts_with('"') && item.ends_with('"')) || (item.starts_with('\'') && item.ends_with('\'')));
+        && ((item.starts_with('"') && item.ends_with('"'))
+            || (item.starts_with('\'') && item.ends_with('\'')));
     if quoted {
         item[1..item.len() - 1].to_owned()
     } else {
@@ -406,7 +442,10 @@ impl Compiler<'_> {
     fn warn_other_sources(&mut self) {
         let mut by_file: Vec<(FileId, String, usize, Span)> = Vec::new();
         for def in self.store.rules.values().filter(|d| d.source != SOURCE) {
-            match by_file.iter_mut().find(|(f, s, _, _)| *f == def.file && *s == def.source) {
+            match by_file
+                .iter_mut()
+                .find(|(f, s, _, _)| *f == def.file && *s == def.source)
+            {
                 Some(entry) => entry.2 += 1,
                 None => by_file.push((def.file, def.source.clone(), 1, def.name_span)),
             }
@@ -430,16 +469,22 @@ impl Compiler<'_> {
         for (index, (name, def)) in self.store.macros.iter().enumerate() {
             if !self.used_macro_set.contains(&index) {
                 self.diags.push(
-                    Diagnostic::new(Code::W102, format!("macro `{name}` is not used by any rule or macro"))
-                        .at(def.name_span),
+                    Diagnostic::new(
+                        Code::W102,
+                        format!("macro `{name}` is not used by any rule or macro"),
+                    )
+                    .at(def.name_span),
                 );
             }
         }
         for (name, def) in &self.store.lists {
             if !self.used_lists.contains(name) {
                 self.diags.push(
-                    Diagnostic::new(Code::W103, format!("list `{name}` is not used by any rule, macro or list"))
-                        .at(def.name_span),
+                    Diagnostic::new(
+                        Code::W103,
+                        format!("list `{name}` is not used by any rule, macro or list"),
+                    )
+                    .at(def.name_span),
                 );
             }
         }
@@ -447,12 +492,15 @@ impl Compiler<'_> {
 
     fn check_plugins(&mut self) {
         for requirement in &self.store.plugin_requirements {
-            let decided = requirement.alternatives.iter().find_map(|(name, version, span)| {
-                PROVIDED_PLUGINS
-                    .iter()
-                    .find(|(p, _)| p == name)
-                    .map(|(_, have)| (name, *version, *have, *span))
-            });
+            let decided = requirement
+                .alternatives
+                .iter()
+                .find_map(|(name, version, span)| {
+                    PROVIDED_PLUGINS
+                        .iter()
+                        .find(|(p, _)| p == name)
+                        .map(|(_, have)| (name, *version, *have, *span))
+                });
             match decided {
                 Some((_, required, have, _)) if compatible(have, required) => {}
                 Some((name, required, have, span)) => self.diags.push(

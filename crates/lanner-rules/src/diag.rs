@@ -217,7 +217,13 @@ impl Diagnostic {
         let config = term::Config::default();
         let mut out = String::new();
         if term::emit_to_string(&mut out, &config, sources, &self.to_codespan()).is_err() {
-            let _ = writeln!(out, "{}[{}]: {}", self.severity_word(), self.code.as_str(), self.message);
+            let _ = writeln!(
+                out,
+                "{}[{}]: {}",
+                self.severity_word(),
+                self.code.as_str(),
+                self.message
+            );
         }
         out
     }
@@ -228,7 +234,12 @@ impl Diagnostic {
         sources: &Sources,
         writer: &mut dyn term::WriteStyle,
     ) -> Result<(), codespan_reporting::files::Error> {
-        term::emit_to_write_style(writer, &term::Config::default(), sources, &self.to_codespan())
+        term::emit_to_write_style(
+            writer,
+            &term::Config::default(),
+            sources,
+            &self.to_codespan(),
+        )
     }
 
     fn severity_word(&self) -> &'static str {

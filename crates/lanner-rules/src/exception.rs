@@ -64,14 +64,21 @@ fn scalar_form(field: &Located, comp: &Located, values: &[Node]) -> Result<Vec<P
     Ok(out)
 }
 
-fn list_form(ex: &ExceptionDef, fields: &[Located], comps: &[Located]) -> Result<Vec<Piece>, Diagnostic> {
+fn list_form(
+    ex: &ExceptionDef,
+    fields: &[Located],
+    comps: &[Located],
+) -> Result<Vec<Piece>, Diagnostic> {
     let mut out = vec![glue("(")];
     let mut any = false;
     for tuple in &ex.values {
         let Kind::Seq(items) = &tuple.kind else {
             return Err(Diagnostic::new(
                 Code::E110,
-                format!("each value of exception `{}` must be a list with one entry per field", ex.name.value),
+                format!(
+                    "each value of exception `{}` must be a list with one entry per field",
+                    ex.name.value
+                ),
             )
             .at(tuple.span));
         };
@@ -112,8 +119,11 @@ fn value_item(out: &mut Vec<Piece>, comp: &Located, item: &Node) -> Result<(), D
                     out.push(glue(", "));
                 }
                 let Kind::Scalar(s) = &element.kind else {
-                    return Err(Diagnostic::new(Code::E110, "exception values can nest one list deep at most")
-                        .at(element.span));
+                    return Err(Diagnostic::new(
+                        Code::E110,
+                        "exception values can nest one list deep at most",
+                    )
+                    .at(element.span));
                 };
                 quote_item(out, Located::new(s, element.span));
             }
@@ -134,8 +144,11 @@ fn value_item(out: &mut Vec<Piece>, comp: &Located, item: &Node) -> Result<(), D
             }
         }
         Kind::Null | Kind::Map(_) => {
-            return Err(Diagnostic::new(Code::E110, "an exception value must be a string or a list of strings")
-                .at(item.span));
+            return Err(Diagnostic::new(
+                Code::E110,
+                "an exception value must be a string or a list of strings",
+            )
+            .at(item.span));
         }
     }
     Ok(())

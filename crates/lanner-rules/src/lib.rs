@@ -27,8 +27,8 @@
 // help), returned on a cold path; boxing it would only add noise to every `?`.
 #![allow(clippy::result_large_err)]
 
-pub mod checked;
 mod check;
+pub mod checked;
 mod compile;
 pub mod diag;
 mod exception;

@@ -76,8 +76,7 @@ impl Loader {
                         .filter_map(Result::ok)
                         .map(|e| e.path())
                         .filter(|p| {
-                            p.is_file()
-                                && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                            p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
                         })
                         .collect();
                     files.sort();
@@ -135,9 +134,17 @@ impl Loader {
                     enabled: def.enabled,
                     tags: def.tags.iter().cloned().collect(),
                     desc: def.desc.clone(),
-                    exceptions: def.exceptions.iter().map(|e| e.name.value.clone()).collect(),
+                    exceptions: def
+                        .exceptions
+                        .iter()
+                        .map(|e| e.name.value.clone())
+                        .collect(),
                     status,
-                    location: format!("{}:{}", file.name, file.line_col(def.name_span.start as usize).line),
+                    location: format!(
+                        "{}:{}",
+                        file.name,
+                        file.line_col(def.name_span.start as usize).line
+                    ),
                 }
             })
             .collect();

@@ -14,11 +14,17 @@ use crate::read::closest;
 use crate::syntax::ast::{self, TextSpan};
 use crate::syntax::{parse_operand, write_operand};
 
-const TRANSFORMERS: &[&str] = &["tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt"];
+const TRANSFORMERS: &[&str] = &[
+    "tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt",
+];
 
 impl Compiler<'_> {
     /// Parses and binds the output template in `scope`'s text.
-    pub(crate) fn bind_output(&mut self, template: &str, scope: &Scope) -> Result<Vec<OutputPart>, Failed> {
+    pub(crate) fn bind_output(
+        &mut self,
+        template: &str,
+        scope: &Scope,
+    ) -> Result<Vec<OutputPart>, Failed> {
         let text_id = scope.text();
         let span = |start: usize, end: usize| TextSpan {
             text: text_id,
@@ -58,7 +64,11 @@ impl Compiler<'_> {
                 if !literal.is_empty() {
                     parts.push(OutputPart::Text(std::mem::take(&mut literal)));
                 }
-                parts.push(OutputPart::Field { operand, key, width });
+                parts.push(OutputPart::Field {
+                    operand,
+                    key,
+                    width,
+                });
                 i += len;
             } else {
                 failed = true;
@@ -96,7 +106,12 @@ impl Compiler<'_> {
             .unwrap_or(rest.len());
         if word_len == 0 {
             let d = self
-                .error(Code::E402, "`%` must be followed by a field name", span(0, 1), scope)
+                .error(
+                    Code::E402,
+                    "`%` must be followed by a field name",
+                    span(0, 1),
+                    scope,
+                )
                 .help("there is no escape for a literal `%` in Falco outputs; reword the text");
             self.report(d);
             return Err(Failed);
@@ -104,7 +119,12 @@ impl Compiler<'_> {
         let word = &rest[..word_len];
         if TRANSFORMERS.contains(&word) && rest[word_len..].starts_with('(') {
             let Some(close) = matching_paren(rest, word_len) else {
-                let d = self.error(Code::E402, format!("`{word}(` is never closed"), span(0, word_len + 1), scope);
+                let d = self.error(
+                    Code::E402,
+                    format!("`{word}(` is never closed"),
+                    span(0, word_len + 1),
+                    scope,
+                );
                 self.report(d);
                 return Err(Failed);
             };
@@ -125,8 +145,18 @@ impl Compiler<'_> {
             .filter(|&n| rest.is_char_boundary(n))
             .find_map(|n| lookup(&rest[..n]).map(|id| (n, id.def())))
         else {
+            if scope.skip_unknown() {
+                // `skip-if-unknown-filter` covers outputs too (as in Falco).
+                self.skipped_unknown = Some(word.to_owned());
+                return Err(Failed);
+            }
             let names: Vec<&str> = fields().iter().map(|f| f.name).collect();
-            let mut d = self.error(Code::E401, format!("unknown field `{word}` in output"), span(0, word_len), scope);
+            let mut d = self.error(
+                Code::E401,
+                format!("unknown field `{word}` in output"),
+                span(0, word_len),
+                scope,
+            );
             if let Some(best) = closest(word, &names) {
                 d = d.help(format!("did you mean `{best}`?"));
             }
@@ -137,7 +167,12 @@ impl Compiler<'_> {
         let mut field_text = rest[..name_len].to_owned();
         if takes_arg(def) && rest[len..].starts_with('[') {
             let Some(close) = rest[len..].find(']') else {
-                let d = self.error(Code::E402, "field argument `[` is never closed", span(len, len + 1), scope);
+                let d = self.error(
+                    Code::E402,
+                    "field argument `[` is never closed",
+                    span(len, len + 1),
+                    scope,
+                );
                 self.report(d);
                 return Err(Failed);
             };

@@ -131,7 +131,9 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
             || text == word.to_uppercase()
             || (text.len() == word.len() && {
                 let mut chars = word.chars();
-                chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
                     == Some(text.to_owned())
             })
     };
@@ -148,11 +150,9 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 pub(crate) fn scalar(node: &Node, key: &str) -> Result<Located, Diagnostic> {
     match &node.kind {
         Kind::Scalar(s) if !s.value.is_empty() => Ok(Located::new(s, node.span)),
-        Kind::Scalar(_) | Kind::Null => Err(Diagnostic::new(
-            Code::E104,
-            format!("`{key}` is empty"),
-        )
-        .at(node.span)),
+        Kind::Scalar(_) | Kind::Null => {
+            Err(Diagnostic::new(Code::E104, format!("`{key}` is empty")).at(node.span))
+        }
         _ => Err(Diagnostic::new(
             Code::E104,
             format!("`{key}` must be a scalar, found {}", node.kind_name()),
@@ -171,7 +171,10 @@ pub(crate) fn strings(node: &Node, key: &str) -> Result<Vec<Located>, Diagnostic
                 Kind::Scalar(s) => Ok(Located::new(s, item.span)),
                 _ => Err(Diagnostic::new(
                     Code::E104,
-                    format!("each entry of `{key}` must be a scalar, found {}", item.kind_name()),
+                    format!(
+                        "each entry of `{key}` must be a scalar, found {}",
+                        item.kind_name()
+                    ),
                 )
                 .at(item.span)),
             })
@@ -235,7 +238,10 @@ impl Reader<'_> {
                 _ => self.diags.push(
                     Diagnostic::new(
                         Code::E102,
-                        format!("rules content must be a sequence of items, found {}", doc.kind_name()),
+                        format!(
+                            "rules content must be a sequence of items, found {}",
+                            doc.kind_name()
+                        ),
                     )
                     .at(doc.span)
                     .help("start each item with `- `, e.g. `- rule: My Rule`"),
@@ -258,16 +264,28 @@ impl Reader<'_> {
         };
         let item = Item { node, entries };
         if item.has("required_engine_version") {
-            item.check_keys("required_engine_version", &["required_engine_version"], self.diags);
+            item.check_keys(
+                "required_engine_version",
+                &["required_engine_version"],
+                self.diags,
+            );
             self.engine_version(&item)
         } else if item.has("required_plugin_versions") {
-            item.check_keys("required_plugin_versions", &["required_plugin_versions"], self.diags);
+            item.check_keys(
+                "required_plugin_versions",
+                &["required_plugin_versions"],
+                self.diags,
+            );
             self.plugin_versions(&item)
         } else if item.has("list") {
             item.check_keys("list", &["list", "items", "append", "override"], self.diags);
             self.list(&item)
         } else if item.has("macro") {
-            item.check_keys("macro", &["macro", "condition", "append", "override"], self.diags);
+            item.check_keys(
+                "macro",
+                &["macro", "condition", "append", "override"],
+                self.diags,
+            );
             self.macro_item(&item)
         } else if item.has("rule") {
             item.check_keys("rule", crate::read_rule::RULE_KEYS, self.diags);
@@ -289,7 +307,10 @@ impl Reader<'_> {
         let required = parse_version(&value.value).ok_or_else(|| {
             Diagnostic::new(
                 Code::E108,
-                format!("cannot read engine version `{}`: expected `x.y.z` or a number", value.value),
+                format!(
+                    "cannot read engine version `{}`: expected `x.y.z` or a number",
+                    value.value
+                ),
             )
             .at(value.span)
         })?;
@@ -310,39 +331,57 @@ impl Reader<'_> {
     fn plugin_versions(&mut self, item: &Item<'_>) -> Result<(), Diagnostic> {
         let node = item.get("required_plugin_versions").unwrap_or(item.node);
         let Kind::Seq(entries) = &node.kind else {
-            return Err(Diagnostic::new(Code::E109, "`required_plugin_versions` must be a sequence")
-                .at(node.span));
+            return Err(Diagnostic::new(
+                Code::E109,
+                "`required_plugin_versions` must be a sequence",
+            )
+            .at(node.span));
         };
         for entry in entries {
             let mut alternatives = vec![plugin_entry(entry)?];
-            let Kind::Map(map) = &entry.kind else { continue };
-            let entry_item = Item { node: entry, entries: map };
+            let Kind::Map(map) = &entry.kind else {
+                continue;
+            };
+            let entry_item = Item {
+                node: entry,
+                entries: map,
+            };
             if let Some(alts) = entry_item.get("alternatives") {
                 let Kind::Seq(alts) = &alts.kind else {
-                    return Err(Diagnostic::new(Code::E109, "`alternatives` must be a sequence")
-                        .at(alts.span));
+                    return Err(
+                        Diagnostic::new(Code::E109, "`alternatives` must be a sequence")
+                            .at(alts.span),
+                    );
                 };
                 for alt in alts {
                     alternatives.push(plugin_entry(alt)?);
                 }
             }
-            self.store.plugin_requirements.push(PluginRequirement { alternatives });
+            self.store
+                .plugin_requirements
+                .push(PluginRequirement { alternatives });
         }
         Ok(())
     }
 
     fn list(&mut self, item: &Item<'_>) -> Result<(), Diagnostic> {
         let name = item.string("list")?;
-        if name.value.contains(|c: char| "()\"'=,".contains(c) || c.is_whitespace()) {
+        if name
+            .value
+            .contains(|c: char| "()\"'=,".contains(c) || c.is_whitespace())
+        {
             self.diags.push(
-                Diagnostic::new(Code::W107, format!("list name `{}` is not valid", name.value))
-                    .at(name.span)
-                    .help("list names cannot contain blanks, quotes, parentheses, `=` or `,`"),
+                Diagnostic::new(
+                    Code::W107,
+                    format!("list name `{}` is not valid", name.value),
+                )
+                .at(name.span)
+                .help("list names cannot contain blanks, quotes, parentheses, `=` or `,`"),
             );
         }
-        let items = item.opt_strings("items")?.ok_or_else(|| {
-            Diagnostic::new(Code::E103, "missing key `items`").at(item.node.span)
-        })?;
+        let items = item
+            .opt_strings("items")?
+            .ok_or_else(|| Diagnostic::new(Code::E103, "missing key `items`").at(item.node.span))?;
         let op = self.single_override(item, "items", &["items"], &["items"])?;
         let visibility = self.store.tick();
         match op {
@@ -354,7 +393,11 @@ impl Reader<'_> {
                 list.visibility = visibility;
             }
             Some(OverrideOp::Replace) | None => {
-                let first = self.store.lists.get(&name.value).map_or(visibility, |l| l.first);
+                let first = self
+                    .store
+                    .lists
+                    .get(&name.value)
+                    .map_or(visibility, |l| l.first);
                 let def = ListDef {
                     name_span: name.span,
                     items,
@@ -370,7 +413,10 @@ impl Reader<'_> {
     fn macro_item(&mut self, item: &Item<'_>) -> Result<(), Diagnostic> {
         let name = item.string("macro")?;
         let valid = name.value.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             self.diags.push(
                 Diagnostic::new(Code::W107, format!("macro name `{}` is not valid", name.value))
@@ -391,7 +437,11 @@ impl Reader<'_> {
                 def.visibility = visibility;
             }
             Some(OverrideOp::Replace) | None => {
-                let first = self.store.macros.get(&name.value).map_or(visibility, |m| m.first);
+                let first = self
+                    .store
+                    .macros
+                    .get(&name.value)
+                    .map_or(visibility, |m| m.first);
                 let def = MacroDef {
                     name_span: name.span,
                     condition: vec![Piece::Scalar(condition)],
@@ -441,8 +491,11 @@ impl Reader<'_> {
             return Ok(Vec::new());
         };
         let Kind::Map(entries) = &node.kind else {
-            return Err(Diagnostic::new(Code::E106, "`override` must be a mapping of key to `append` or `replace`")
-                .at(node.span));
+            return Err(Diagnostic::new(
+                Code::E106,
+                "`override` must be a mapping of key to `append` or `replace`",
+            )
+            .at(node.span));
         };
         let mut out = Vec::new();
         for (key, value) in entries {
@@ -451,7 +504,10 @@ impl Reader<'_> {
                 Some("append") => OverrideOp::Append,
                 Some("replace") => OverrideOp::Replace,
                 _ => {
-                    let allowed = match (appendable.contains(&key_name.as_str()), replaceable.contains(&key_name.as_str())) {
+                    let allowed = match (
+                        appendable.contains(&key_name.as_str()),
+                        replaceable.contains(&key_name.as_str()),
+                    ) {
                         (true, true) => "`append` or `replace`",
                         (true, false) => "`append`",
                         (false, true) => "`replace`",
@@ -459,7 +515,9 @@ impl Reader<'_> {
                     };
                     return Err(Diagnostic::new(
                         Code::E106,
-                        format!("invalid override operation for `{key_name}`: allowed is {allowed}"),
+                        format!(
+                            "invalid override operation for `{key_name}`: allowed is {allowed}"
+                        ),
                     )
                     .at(value.span));
                 }
@@ -501,18 +559,30 @@ type PluginEntry = (String, (u32, u32, u32), Span);
 
 fn plugin_entry(node: &Node) -> Result<PluginEntry, Diagnostic> {
     let Kind::Map(entries) = &node.kind else {
-        return Err(Diagnostic::new(Code::E109, "a plugin requirement must be a mapping with `name` and `version`")
-            .at(node.span));
+        return Err(Diagnostic::new(
+            Code::E109,
+            "a plugin requirement must be a mapping with `name` and `version`",
+        )
+        .at(node.span));
     };
     let item = Item { node, entries };
-    let name = item.string("name").map_err(|d| Diagnostic { code: Code::E109, ..d })?;
-    let version = item.string("version").map_err(|d| Diagnostic { code: Code::E109, ..d })?;
+    let name = item.string("name").map_err(|d| Diagnostic {
+        code: Code::E109,
+        ..d
+    })?;
+    let version = item.string("version").map_err(|d| Diagnostic {
+        code: Code::E109,
+        ..d
+    })?;
     let parsed = parse_version(&version.value)
         .filter(|_| version.value.contains('.'))
         .ok_or_else(|| {
             Diagnostic::new(
                 Code::E109,
-                format!("invalid required version `{}` for plugin `{}`", version.value, name.value),
+                format!(
+                    "invalid required version `{}` for plugin `{}`",
+                    version.value, name.value
+                ),
             )
             .at(version.span)
         })?;

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use crate::diag::{Code, Diagnostic};
 use crate::item::{ExceptionDef, RuleDef, Shape};
 use crate::priority::Priority;
-use crate::read::{Item, OverrideOp, Reader, deprecated_append, override_and_append, scalar, strings};
+use crate::read::{
+    Item, OverrideOp, Reader, deprecated_append, override_and_append, scalar, strings,
+};
 use crate::syntax::ast::Op;
 use crate::text::{Located, Piece};
 use crate::yaml::{Kind, Node};
@@ -63,7 +65,10 @@ impl Reader<'_> {
             self.diags.push(deprecated_append(item));
             return self.rule_legacy_append(item, &name);
         }
-        if !["condition", "output", "desc", "priority"].iter().any(|k| item.has(k)) {
+        if !["condition", "output", "desc", "priority"]
+            .iter()
+            .any(|k| item.has(k))
+        {
             return self.rule_enabled_only(item, &name);
         }
         self.rule_define(item, name)
@@ -75,7 +80,11 @@ impl Reader<'_> {
             .filter(|k| !item.has(k))
             .collect();
         if !missing.is_empty() {
-            let keys = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            let keys = missing
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(Diagnostic::new(Code::E103, format!("rule `{}` is missing {keys}", name.value))
                 .at(name.span)
                 .help("a rule needs `condition`, `output`, `desc` and `priority`; to change an existing rule use `override:`"));
@@ -84,7 +93,9 @@ impl Reader<'_> {
         let output = item.string("output")?;
         let desc = item.string("desc")?;
         let priority = parse_priority(&item.string("priority")?)?;
-        let source = item.opt_string("source")?.map_or_else(|| "syscall".to_owned(), |s| s.value);
+        let source = item
+            .opt_string("source")?
+            .map_or_else(|| "syscall".to_owned(), |s| s.value);
         if let Some(previous) = self.store.rules.get(&name.value) {
             if previous.source != source {
                 return Err(source_mismatch(&name, &previous.source, &source));
@@ -121,7 +132,10 @@ impl Reader<'_> {
         let Some(enabled) = item.opt_bool("enabled")? else {
             return Err(Diagnostic::new(
                 Code::E103,
-                format!("rule `{}` has none of `condition`, `output`, `desc`, `priority` or `enabled`", name.value),
+                format!(
+                    "rule `{}` has none of `condition`, `output`, `desc`, `priority` or `enabled`",
+                    name.value
+                ),
             )
             .at(name.span));
         };
@@ -133,7 +147,10 @@ impl Reader<'_> {
         let Some(rule) = self.store.rules.get_mut(&name.value) else {
             return Err(Diagnostic::new(
                 Code::E107,
-                format!("rule `{}` has an `enabled` key, but no rule by that name exists", name.value),
+                format!(
+                    "rule `{}` has an `enabled` key, but no rule by that name exists",
+                    name.value
+                ),
             )
             .at(name.span));
         };
@@ -145,14 +162,19 @@ impl Reader<'_> {
         let condition = item.opt_string("condition")?;
         let exceptions = item.get("exceptions");
         if condition.is_none() && exceptions.is_none() {
-            return Err(Diagnostic::new(Code::E103, "an appended rule must have `condition` or `exceptions`")
-                .at(name.span));
+            return Err(Diagnostic::new(
+                Code::E103,
+                "an appended rule must have `condition` or `exceptions`",
+            )
+            .at(name.span));
         }
         self.check_source(item, name)?;
         if !self.store.rules.contains_key(&name.value) {
             return Err(no_previous_rule(name, "condition", OverrideOp::Append));
         }
-        let appended = exceptions.map(|node| self.exceptions(node, false)).transpose()?;
+        let appended = exceptions
+            .map(|node| self.exceptions(node, false))
+            .transpose()?;
         self.store.tick();
         let Some(rule) = self.store.rules.get_mut(&name.value) else {
             return Ok(());
@@ -192,13 +214,20 @@ impl Reader<'_> {
             let (key, op, _) = &overrides[0];
             return Err(no_previous_rule(name, key, *op));
         }
-        let op_of = |key: &str| overrides.iter().find(|(k, _, _)| k == key).map(|(_, op, _)| *op);
+        let op_of = |key: &str| {
+            overrides
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, op, _)| *op)
+        };
         // Appends first, then replaces, as Falco applies them.
         let mut appended_exceptions = None;
         let mut replaced_exceptions = None;
         if let Some(node) = item.get("exceptions") {
             match op_of("exceptions") {
-                Some(OverrideOp::Append) => appended_exceptions = Some(self.exceptions(node, false)?),
+                Some(OverrideOp::Append) => {
+                    appended_exceptions = Some(self.exceptions(node, false)?);
+                }
                 _ => replaced_exceptions = Some(self.exceptions(node, true)?),
             }
         }
@@ -212,8 +241,7 @@ impl Reader<'_> {
         let warn = item.opt_bool("warn_evttypes")?;
         let capture = item.opt_bool("capture")?;
         let duration = capture_duration(item)?;
-        let texts = ["condition", "output", "desc"]
-            .map(|k| item.opt_string(k).map(|v| (k, v)));
+        let texts = ["condition", "output", "desc"].map(|k| item.opt_string(k).map(|v| (k, v)));
         let mut texts_read = Vec::new();
         for t in texts {
             texts_read.push(t?);
@@ -276,7 +304,10 @@ impl Reader<'_> {
 
     /// An explicit, different `source` on an append or override is an error.
     fn check_source(&self, item: &Item<'_>, name: &Located) -> Result<(), Diagnostic> {
-        let source = item.get("source").and_then(Node::as_str).filter(|s| !s.is_empty());
+        let source = item
+            .get("source")
+            .and_then(Node::as_str)
+            .filter(|s| !s.is_empty());
         if let (Some(source), Some(previous)) = (source, self.store.rules.get(&name.value)) {
             if previous.source != source {
                 return Err(source_mismatch(name, &previous.source, source));
@@ -286,19 +317,30 @@ impl Reader<'_> {
     }
 
     /// Appends exceptions to a rule: values of existing ones, whole new ones.
-    fn append_exceptions(&mut self, rule_name: &str, appended: Vec<ExceptionDef>) -> Result<(), Diagnostic> {
+    fn append_exceptions(
+        &mut self,
+        rule_name: &str,
+        appended: Vec<ExceptionDef>,
+    ) -> Result<(), Diagnostic> {
         let Some(rule) = self.store.rules.get_mut(rule_name) else {
             return Ok(());
         };
         for ex in appended {
             if ex.values.is_empty() {
                 self.diags.push(
-                    Diagnostic::new(Code::W111, format!("exception `{}` is appended without values", ex.name.value))
-                        .at(ex.name.span),
+                    Diagnostic::new(
+                        Code::W111,
+                        format!("exception `{}` is appended without values", ex.name.value),
+                    )
+                    .at(ex.name.span),
                 );
             }
             let has_fields = !matches!(&ex.fields, Shape::Many(f) if f.is_empty());
-            if let Some(existing) = rule.exceptions.iter_mut().find(|e| e.name.value == ex.name.value) {
+            if let Some(existing) = rule
+                .exceptions
+                .iter_mut()
+                .find(|e| e.name.value == ex.name.value)
+            {
                 if has_fields {
                     return Err(Diagnostic::new(
                         Code::E110,
@@ -327,40 +369,73 @@ impl Reader<'_> {
             Kind::Null => return Ok(Vec::new()),
             Kind::Seq(items) => items,
             _ => {
-                return Err(Diagnostic::new(Code::E110, "`exceptions` must be a sequence").at(node.span));
+                return Err(
+                    Diagnostic::new(Code::E110, "`exceptions` must be a sequence").at(node.span),
+                );
             }
         };
         let mut out: Vec<ExceptionDef> = Vec::new();
         for entry in items {
             let Kind::Map(entries) = &entry.kind else {
-                return Err(Diagnostic::new(Code::E110, "each exception must be a mapping").at(entry.span));
+                return Err(
+                    Diagnostic::new(Code::E110, "each exception must be a mapping").at(entry.span),
+                );
             };
-            let ex = Item { node: entry, entries };
-            ex.check_keys("exception", &["name", "fields", "comps", "values"], self.diags);
+            let ex = Item {
+                node: entry,
+                entries,
+            };
+            ex.check_keys(
+                "exception",
+                &["name", "fields", "comps", "values"],
+                self.diags,
+            );
             let name = ex.string("name")?;
             if out.iter().any(|e| e.name.value == name.value) {
                 self.diags.push(
-                    Diagnostic::new(Code::W110, format!("exception `{}` is defined more than once in this item", name.value))
-                        .at(name.span),
+                    Diagnostic::new(
+                        Code::W110,
+                        format!(
+                            "exception `{}` is defined more than once in this item",
+                            name.value
+                        ),
+                    )
+                    .at(name.span),
                 );
             }
             let values = match ex.get("values") {
-                None | Some(Node { kind: Kind::Null, .. }) => Vec::new(),
-                Some(Node { kind: Kind::Seq(values), .. }) => values.clone(),
+                None
+                | Some(Node {
+                    kind: Kind::Null, ..
+                }) => Vec::new(),
+                Some(Node {
+                    kind: Kind::Seq(values),
+                    ..
+                }) => values.clone(),
                 Some(other) => {
-                    return Err(Diagnostic::new(Code::E110, "exception `values` must be a sequence").at(other.span));
+                    return Err(Diagnostic::new(
+                        Code::E110,
+                        "exception `values` must be a sequence",
+                    )
+                    .at(other.span));
                 }
             };
             let fields = ex.get("fields").map(|n| shape(n, "fields")).transpose()?;
             let comps = ex.get("comps").map(|n| shape(n, "comps")).transpose()?;
             let Some(fields) = fields else {
                 if define {
-                    return Err(Diagnostic::new(Code::E103, format!("exception `{}` is missing `fields`", name.value))
-                        .at(name.span));
+                    return Err(Diagnostic::new(
+                        Code::E103,
+                        format!("exception `{}` is missing `fields`", name.value),
+                    )
+                    .at(name.span));
                 }
                 if comps.is_some() {
-                    return Err(Diagnostic::new(Code::E110, "an appended exception can only add `values`, not `comps`")
-                        .at(name.span));
+                    return Err(Diagnostic::new(
+                        Code::E110,
+                        "an appended exception can only add `values`, not `comps`",
+                    )
+                    .at(name.span));
                 }
                 // Values for an existing exception: fields come from it.
                 out.push(ExceptionDef {
@@ -407,15 +482,27 @@ fn shape(node: &Node, key: &str) -> Result<Shape, Diagnostic> {
 }
 
 /// Defaults and validates `comps` (spec section 4.2).
-fn default_comps(fields: &Shape, comps: Option<Shape>, name: &Located) -> Result<Shape, Diagnostic> {
+fn default_comps(
+    fields: &Shape,
+    comps: Option<Shape>,
+    name: &Located,
+) -> Result<Shape, Diagnostic> {
     match fields {
         Shape::One(_) => {
             let comp = match comps {
-                None => return Ok(Shape::One(Located { value: "in".to_owned(), ..name.clone() })),
+                None => {
+                    return Ok(Shape::One(Located {
+                        value: "in".to_owned(),
+                        ..name.clone()
+                    }));
+                }
                 Some(Shape::One(c)) => c,
                 Some(Shape::Many(_)) => {
-                    return Err(Diagnostic::new(Code::E110, "when `fields` is a single field, `comps` must be one operator too")
-                        .at(name.span));
+                    return Err(Diagnostic::new(
+                        Code::E110,
+                        "when `fields` is a single field, `comps` must be one operator too",
+                    )
+                    .at(name.span));
                 }
             };
             let text = comp.value.trim();
@@ -431,12 +518,19 @@ fn default_comps(fields: &Shape, comps: Option<Shape>, name: &Located) -> Result
         }
         Shape::Many(field_list) => {
             if field_list.is_empty() {
-                return Err(Diagnostic::new(Code::E110, "exception `fields` must list at least one field").at(name.span));
+                return Err(Diagnostic::new(
+                    Code::E110,
+                    "exception `fields` must list at least one field",
+                )
+                .at(name.span));
             }
             let comps = match comps {
                 None => field_list
                     .iter()
-                    .map(|f| Located { value: "=".to_owned(), ..f.clone() })
+                    .map(|f| Located {
+                        value: "=".to_owned(),
+                        ..f.clone()
+                    })
                     .collect(),
                 Some(Shape::Many(c)) => c,
                 Some(Shape::One(c)) => vec![c],
@@ -444,7 +538,12 @@ fn default_comps(fields: &Shape, comps: Option<Shape>, name: &Located) -> Result
             if comps.len() != field_list.len() {
                 return Err(Diagnostic::new(
                     Code::E110,
-                    format!("exception `{}` has {} fields but {} comps", name.value, field_list.len(), comps.len()),
+                    format!(
+                        "exception `{}` has {} fields but {} comps",
+                        name.value,
+                        field_list.len(),
+                        comps.len()
+                    ),
                 )
                 .at(name.span)
                 .help("`fields` and `comps` must have the same length"));
@@ -452,8 +551,11 @@ fn default_comps(fields: &Shape, comps: Option<Shape>, name: &Located) -> Result
             for comp in &comps {
                 let text = comp.value.trim();
                 if Op::from_str(text).is_none() && !is_modifier_comp(text) {
-                    return Err(Diagnostic::new(Code::E310, format!("`{text}` is not a supported comparison operator"))
-                        .at(comp.span));
+                    return Err(Diagnostic::new(
+                        Code::E310,
+                        format!("`{text}` is not a supported comparison operator"),
+                    )
+                    .at(comp.span));
                 }
             }
             Ok(Shape::Many(comps))
@@ -467,7 +569,8 @@ pub(crate) fn is_modifier_comp(text: &str) -> bool {
     let (Some(op), Some(modifier), None) = (words.next(), words.next(), words.next()) else {
         return false;
     };
-    Op::from_str(op).is_some_and(Op::takes_modifier) && matches!(modifier, "oneof" | "anyof" | "allof")
+    Op::from_str(op).is_some_and(Op::takes_modifier)
+        && matches!(modifier, "oneof" | "anyof" | "allof")
 }
 
 fn parse_priority(value: &Located) -> Result<Priority, Diagnostic> {
@@ -488,8 +591,14 @@ fn capture_duration(item: &Item<'_>) -> Result<Option<u32>, Diagnostic> {
     item.opt_string("capture_duration")?
         .map(|v| {
             v.value.parse().map_err(|_| {
-                Diagnostic::new(Code::E104, format!("`capture_duration` must be a number of milliseconds, found `{}`", v.value))
-                    .at(v.span)
+                Diagnostic::new(
+                    Code::E104,
+                    format!(
+                        "`capture_duration` must be a number of milliseconds, found `{}`",
+                        v.value
+                    ),
+                )
+                .at(v.span)
             })
         })
         .transpose()
@@ -498,7 +607,10 @@ fn capture_duration(item: &Item<'_>) -> Result<Option<u32>, Diagnostic> {
 fn source_mismatch(name: &Located, previous: &str, new: &str) -> Diagnostic {
     Diagnostic::new(
         Code::E112,
-        format!("rule `{}` was defined with source `{previous}` and is redefined with source `{new}`", name.value),
+        format!(
+            "rule `{}` was defined with source `{previous}` and is redefined with source `{new}`",
+            name.value
+        ),
     )
     .at(name.span)
 }

@@ -93,6 +93,38 @@ impl Node {
 /// Parses every document of `file`. A YAML syntax error is returned as an
 /// `E101` diagnostic at the place the YAML parser stopped.
 pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Vec<Node>, Diagnostic> {
+    // libyaml-safer 0.3 panics where C libyaml reads its NUL padding: a
+    // block scalar that ends the input without a line break
+    // (simonask/libyaml-safer#6), some malformed flow collections (#7). A
+    // final line break changes no position in the file; any other panic
+    // becomes an E101 at the last place the parser reached.
+    let padded;
+    let text = if file.text.ends_with('\n') {
+        file.text.as_str()
+    } else {
+        padded = format!("{}\n", file.text);
+        padded.as_str()
+    };
+    let reached = std::cell::Cell::new(0);
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_text(file_id, file, text, &reached)
+    }));
+    parsed.unwrap_or_else(|_| {
+        let at = reached.get();
+        Err(Diagnostic::new(
+            Code::E101,
+            "invalid YAML: the YAML parser cannot read past this point",
+        )
+        .at(Span::new(file_id, at..at)))
+    })
+}
+
+fn parse_text(
+    file_id: FileId,
+    file: &SourceFile,
+    text: &str,
+    reached: &std::cell::Cell<usize>,
+) -> Result<Vec<Node>, Diagnostic> {
     let mut builder = Builder {
         file_id,
         file,
@@ -100,7 +132,7 @@ pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Vec<Node>, Diagnostic
         docs: Vec::new(),
         anchors: Vec::new(),
     };
-    let mut input = file.text.as_bytes();
+    let mut input = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
     loop {
@@ -109,6 +141,7 @@ pub fn parse(file_id: FileId, file: &SourceFile) -> Result<Vec<Node>, Diagnostic
                 let done = matches!(event.data, EventData::StreamEnd);
                 let start = offset(file, event.start_mark);
                 let end = offset(file, event.end_mark).max(start);
+                reached.set(end);
                 builder.on_event(event, Span::new(file_id, start..end));
                 if done {
                     return Ok(builder.docs);
@@ -148,7 +181,10 @@ impl Builder<'_> {
     fn on_event(&mut self, event: Event, span: Span) {
         match event.data {
             EventData::Scalar {
-                anchor, value, style, ..
+                anchor,
+                value,
+                style,
+                ..
             } => {
                 let node = scalar_node(&value, style, span);
                 self.remember(anchor, &node);

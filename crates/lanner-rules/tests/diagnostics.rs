@@ -42,7 +42,12 @@ fn render(loaded: &Loaded) -> String {
     for d in loaded.diagnostics.items() {
         out.push_str(&d.render(&loaded.sources));
     }
-    let names: Vec<&str> = loaded.ruleset.rules.iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<&str> = loaded
+        .ruleset
+        .rules
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
     let _ = write!(
         out,
         "{} errors, {} warnings; k8s_audit rules loaded: {names:?}",
@@ -82,11 +87,24 @@ fn fixtures_render_as_snapshotted() {
 fn each_fixture_shows_the_codes_in_its_name() {
     for path in fixtures() {
         let named = named_codes(&path);
-        assert!(!named.is_empty(), "{}: name must start with a code", path.display());
+        assert!(
+            !named.is_empty(),
+            "{}: name must start with a code",
+            path.display()
+        );
         let loaded = load(&path);
-        let found: BTreeSet<&str> = loaded.diagnostics.items().iter().map(|d| d.code.as_str()).collect();
+        let found: BTreeSet<&str> = loaded
+            .diagnostics
+            .items()
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
         for code in named {
-            assert!(found.contains(code.as_str()), "{}: no {code} among {found:?}", path.display());
+            assert!(
+                found.contains(code.as_str()),
+                "{}: no {code} among {found:?}",
+                path.display()
+            );
         }
     }
 }

@@ -38,7 +38,10 @@ fn double_not_folds_away() {
 
 #[test]
 fn keywords_need_word_boundaries() {
-    assert_eq!(canon("notebook_user and order_ok"), "(notebook_user and order_ok)");
+    assert_eq!(
+        canon("notebook_user and order_ok"),
+        "(notebook_user and order_ok)"
+    );
     assert_eq!(canon("android or nothing"), "(android or nothing)");
 }
 
@@ -65,7 +68,10 @@ fn keywords_are_values_on_the_right() {
 
 #[test]
 fn operators_and_modifiers_parse() {
-    assert_eq!(canon("ka.verb startswith oneof (c, cr)"), "ka.verb startswith oneof (c, cr)");
+    assert_eq!(
+        canon("ka.verb startswith oneof (c, cr)"),
+        "ka.verb startswith oneof (c, cr)"
+    );
     assert_eq!(canon("ka.verb icontains CRE"), "ka.verb icontains CRE");
     assert_eq!(canon("ka.response.code >= 400"), "ka.response.code >= 400");
     assert_eq!(canon("x.y pmatch (/tmp, /etc)"), "x.y pmatch (/tmp, /etc)");
@@ -75,9 +81,18 @@ fn operators_and_modifiers_parse() {
 
 #[test]
 fn transformers_and_val_parse() {
-    assert_eq!(canon("toupper(ka.verb) = CREATE"), "toupper(ka.verb) = CREATE");
-    assert_eq!(canon("ka.verb = val(ka.target.resource)"), "ka.verb = val(ka.target.resource)");
-    assert_eq!(canon("len( ka.user.groups ) = 2"), "len(ka.user.groups) = 2");
+    assert_eq!(
+        canon("toupper(ka.verb) = CREATE"),
+        "toupper(ka.verb) = CREATE"
+    );
+    assert_eq!(
+        canon("ka.verb = val(ka.target.resource)"),
+        "ka.verb = val(ka.target.resource)"
+    );
+    assert_eq!(
+        canon("len( ka.user.groups ) = 2"),
+        "len(ka.user.groups) = 2"
+    );
     assert_eq!(
         canon("tolower(ka.user.name) = tolower(ka.impuser.name)"),
         "tolower(ka.user.name) = tolower(ka.impuser.name)"
@@ -86,8 +101,14 @@ fn transformers_and_val_parse() {
 
 #[test]
 fn field_arguments_parse() {
-    assert_eq!(canon("jevt.value[/stage] in (k8s_audit_stages)"), "jevt.value[/stage] in (k8s_audit_stages)");
-    assert_eq!(canon("ka.uri.param[\"a b\"] exists"), "ka.uri.param[\"a b\"] exists");
+    assert_eq!(
+        canon("jevt.value[/stage] in (k8s_audit_stages)"),
+        "jevt.value[/stage] in (k8s_audit_stages)"
+    );
+    assert_eq!(
+        canon("ka.uri.param[\"a b\"] exists"),
+        "ka.uri.param[\"a b\"] exists"
+    );
 }
 
 #[test]
@@ -156,4 +177,80 @@ fn nesting_up_to_the_limit_parses_on_a_small_stack() {
 fn long_not_chains_do_not_recurse() {
     let text = format!("{}a", "not ".repeat(100_001));
     assert_eq!(canon(&text), "not a");
+}
+
+#[test]
+fn unclosed_lists_and_groups_are_reported_at_the_end() {
+    let (code, message, at) = error("a.b in (pods, deployments");
+    assert_eq!((code, at), (Code::E201, 25));
+    assert_eq!(
+        message,
+        "expected `,` or `)`, found the end of the condition"
+    );
+    let (_, message, at) = error("(a.b = x or (c.d = y)");
+    assert_eq!(at, 21);
+    assert_eq!(
+        message,
+        "expected `)`, `and` or `or`, found the end of the condition"
+    );
+    let (_, message, _) = error("a.b in (a b)");
+    assert_eq!(message, "expected `,` or `)`, found `b`");
+}
+
+#[test]
+fn a_condition_ending_in_a_word_that_needs_more_says_what() {
+    let (_, message, at) = error("a.b = create and");
+    assert_eq!(
+        (message.as_str(), at),
+        (
+            "expected a condition after `and`, found the end of the condition",
+            16
+        )
+    );
+    let (_, message, _) = error("a.b startswith");
+    assert_eq!(
+        message,
+        "expected a value after `startswith`, found the end of the condition"
+    );
+    let (_, message, _) = error("x and not");
+    assert_eq!(
+        message,
+        "expected a condition after `not`, found the end of the condition"
+    );
+    let (_, message, _) = error("x and not ");
+    assert_eq!(
+        message,
+        "expected a condition, found the end of the condition"
+    );
+}
+
+#[test]
+fn expected_values_are_named_once() {
+    let (_, message, _) = error("a.b = = c");
+    assert_eq!(message, "expected a value, found `=`");
+    let (_, message, _) = error("a.b = x c.d = y");
+    assert_eq!(
+        message,
+        "expected `and`, `or` or the end of the condition, found `c.d`"
+    );
+}
+
+#[test]
+fn bare_values_with_backslashes_or_control_characters_stay_bare() {
+    // Found by the `condition` fuzz target: printing quoted them, and the
+    // reparsed value was then quoted (never a list name) where it was bare.
+    for text in [
+        "x.y = a\\b",
+        "x.y = a\u{1c}\u{0}b",
+        "x.y = a\u{a0}b",
+        "x.y[a\\b] exists",
+    ] {
+        let mut expr = parse(text, TextId(0)).expect(text);
+        let printed = print(&expr);
+        assert_eq!(printed, text);
+        let mut again = parse(&printed, TextId(0)).expect(&printed);
+        expr.clear_spans();
+        again.clear_spans();
+        assert_eq!(expr, again);
+    }
 }

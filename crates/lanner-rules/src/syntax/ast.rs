@@ -254,7 +254,9 @@ impl Expr {
     pub fn clear_spans(&mut self) {
         self.span = TextSpan::default();
         match &mut self.kind {
-            ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().for_each(Expr::clear_spans),
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                items.iter_mut().for_each(Expr::clear_spans);
+            }
             ExprKind::Not(inner) => inner.clear_spans(),
             ExprKind::Macro(_) => {}
             ExprKind::Check(check) => {
@@ -265,7 +267,9 @@ impl Expr {
                     Rhs::Value(v) | Rhs::ListRef(v) => v.span = TextSpan::default(),
                     Rhs::List(list) => {
                         list.span = TextSpan::default();
-                        list.items.iter_mut().for_each(|v| v.span = TextSpan::default());
+                        list.items
+                            .iter_mut()
+                            .for_each(|v| v.span = TextSpan::default());
                     }
                     Rhs::Operand(op) => op.clear_spans(),
                 }

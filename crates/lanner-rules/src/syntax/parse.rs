@@ -9,8 +9,8 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::ast::{
-    Check, Expr, ExprKind, FieldRef, List, Modifier, Op, Operand, Rhs, TextId, TextSpan,
-    Transform, TransformArg, Value,
+    Check, Expr, ExprKind, FieldRef, List, Modifier, Op, Operand, Rhs, TextId, TextSpan, Transform,
+    TransformArg, Value,
 };
 use crate::diag::Code;
 
@@ -52,7 +52,12 @@ impl SyntaxError {
 /// Parses `text`, tagging every span with `id`.
 pub fn parse(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
     if text.trim_matches(is_blank).is_empty() {
-        return Err(SyntaxError::new(Code::E205, "the condition is empty", 0, text.len()));
+        return Err(SyntaxError::new(
+            Code::E205,
+            "the condition is empty",
+            0,
+            text.len(),
+        ));
     }
     let depth = prescan(text)?;
     // Deep nesting needs more stack than a small thread has: grow it (only
@@ -64,7 +69,9 @@ pub fn parse(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
 fn parse_checked(text: &str, id: TextId) -> Result<Expr, SyntaxError> {
     let mut pairs = ConditionParser::parse(Rule::condition, text)
         .map_err(|e| to_error(text, Rule::condition, &e))?;
-    let condition = pairs.next().ok_or_else(|| SyntaxError::new(Code::E201, "no condition", 0, 0))?;
+    let condition = pairs
+        .next()
+        .ok_or_else(|| SyntaxError::new(Code::E201, "no condition", 0, 0))?;
     let builder = Builder { id };
     let or = condition
         .into_inner()
@@ -78,9 +85,8 @@ pub fn parse_operand(text: &str, id: TextId) -> Result<Operand, SyntaxError> {
     let depth = prescan(text)?;
     let needed = (depth + 8) * STACK_PER_LEVEL;
     stacker::maybe_grow(needed, needed * 2, || {
-        let mut pairs =
-            ConditionParser::parse(Rule::operand_only, text)
-                .map_err(|e| to_error(text, Rule::operand_only, &e))?;
+        let mut pairs = ConditionParser::parse(Rule::operand_only, text)
+            .map_err(|e| to_error(text, Rule::operand_only, &e))?;
         let operand = pairs
             .next()
             .and_then(|p| p.into_inner().next())
@@ -157,7 +163,12 @@ fn to_error(text: &str, rule: Rule, error: &pest::error::Error<Rule>) -> SyntaxE
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     let (found, len) = found(text, at);
-    SyntaxError::new(Code::E201, format!("expected {expected}, found {found}"), at, at + len)
+    SyntaxError::new(
+        Code::E201,
+        format!("expected {expected}, found {found}"),
+        at,
+        at + len,
+    )
 }
 
 /// The token at `at`, for messages, and its length.
@@ -197,10 +208,7 @@ fn dangling_word(text: &str, at: usize) -> Option<SyntaxError> {
 /// or `)` there. Errors are rare, so the text is parsed a
 /// second time with pest's (slower) error detail on.
 fn unclosed(text: &str, rule: Rule, at: usize) -> Option<SyntaxError> {
-    pest::set_error_detail(true);
-    let result = ConditionParser::parse(rule, text);
-    pest::set_error_detail(false);
-    let attempts = result.err()?.parse_attempts()?;
+    let attempts = parse_with_detail(text, rule).err()?.parse_attempts()?;
     let pos = attempts.max_position;
     let tokens: Vec<String> = attempts
         .expected_tokens()
@@ -210,11 +218,17 @@ fn unclosed(text: &str, rule: Rule, at: usize) -> Option<SyntaxError> {
     if pos < at || !tokens.iter().any(|t| t == ")" || t == "]") {
         return None;
     }
-    let words: Vec<&str> = [(",", "`,`"), (")", "`)`"), ("]", "`]`"), ("and", "`and`"), ("or", "`or`")]
-        .into_iter()
-        .filter(|(t, _)| tokens.iter().any(|x| x == t))
-        .map(|(_, w)| w)
-        .collect();
+    let words: Vec<&str> = [
+        (",", "`,`"),
+        (")", "`)`"),
+        ("]", "`]`"),
+        ("and", "`and`"),
+        ("or", "`or`"),
+    ]
+    .into_iter()
+    .filter(|(t, _)| tokens.iter().any(|x| x == t))
+    .map(|(_, w)| w)
+    .collect();
     let (found, len) = found(text, pos);
     Some(SyntaxError::new(
         Code::E201,
@@ -222,6 +236,29 @@ fn unclosed(text: &str, rule: Rule, at: usize) -> Option<SyntaxError> {
         pos,
         pos + len,
     ))
+}
+
+/// Parses with pest's error detail on. The switch is global, so detailed
+/// parses take turns (a parse on another thread could otherwise turn it off
+/// under this one); ordinary parses do not look at it.
+fn parse_with_detail(
+    text: &str,
+    rule: Rule,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    /// Turns the detail off again, even on unwinding.
+    struct Off;
+    impl Drop for Off {
+        fn drop(&mut self) {
+            pest::set_error_detail(false);
+        }
+    }
+    let _turn = DETAIL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(true);
+    let _off = Off;
+    ConditionParser::parse(rule, text)
 }
 
 fn token_len(rest: &str) -> usize {
@@ -283,7 +320,16 @@ fn describe(rules: &[Rule]) -> String {
     // On the right of an operator, a field (`val(x)`, `tolower(x)`) or a
     // modifier are forms a value can take: "a value" says enough.
     if words.contains(&"a value") || words.contains(&"a list `(a, b)`") {
-        words.retain(|w| !matches!(*w, "a field" | "`val(field)`" | "`oneof`, `anyof` or `allof`"));
+        words.retain(|w| {
+            !matches!(
+                *w,
+                "a field" | "`val(field)`" | "`oneof`, `anyof` or `allof`"
+            )
+        });
+    }
+    // Where a condition is expected, its forms need no listing.
+    if words.contains(&"a condition") {
+        words.retain(|w| !matches!(*w, "a field" | "a macro name" | "`(`" | "`not`"));
     }
     words.sort_by_key(|w| ORDER.iter().position(|o| o == w));
     if words.is_empty() {
@@ -451,7 +497,10 @@ impl Builder {
         let span = self.span(&pair);
         if pair.as_rule() == Rule::field {
             let mut inner = pair.into_inner();
-            let name = inner.next().map(|p| p.as_str().to_owned()).unwrap_or_default();
+            let name = inner
+                .next()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
             let arg = inner.next().map(|a| self.field_arg(a)).transpose()?;
             return Ok(Operand::Field(FieldRef { name, arg, span }));
         }

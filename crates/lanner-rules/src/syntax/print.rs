@@ -140,7 +140,7 @@ fn write_arg(out: &mut String, arg: &Value) {
         && !arg.text.is_empty()
         && !arg
             .text
-            .contains(|c: char| matches!(c, '[' | ']' | '"' | '\'') || c.is_whitespace());
+            .contains(|c: char| matches!(c, '[' | ']' | '"' | '\'') || ends_bare(c));
     if bare_ok {
         out.push_str(&arg.text);
     } else {
@@ -157,13 +157,20 @@ fn write_value(out: &mut String, value: &Value) {
     }
 }
 
-/// Whether `text` must be quoted to parse back as the same bare value.
+/// Whether `text` must be quoted to parse back as the same bare value: it
+/// is empty, or has a character that ends a bare value in the grammar
+/// (parentheses, quotes, `=`, `,`, blanks, vertical tab, form feed). Other
+/// characters, control characters and backslashes included, stay bare, so
+/// that a bare value prints bare.
 #[must_use]
 pub fn needs_quotes(text: &str) -> bool {
     text.is_empty()
-        || text.contains(|c: char| {
-            matches!(c, '(' | ')' | '"' | '\'' | '=' | ',' | '\\') || c.is_whitespace() || c.is_control()
-        })
+        || text.contains(|c: char| matches!(c, '(' | ')' | '"' | '\'' | '=' | ',') || ends_bare(c))
+}
+
+/// The blanks and other spaces that end a bare value or argument.
+fn ends_bare(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{8}' | '\r' | '\n' | '\u{b}' | '\u{c}')
 }
 
 /// Writes `text` in double quotes with Falco's escapes.
