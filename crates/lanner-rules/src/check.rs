@@ -513,6 +513,15 @@ impl Compiler<'_> {
                     Some((Code::E307, "a value cannot contain a NUL byte".to_owned()))
                 } else if op == Op::Regex {
                     regex_problem(text).map(|e| (Code::E306, format!("invalid regex: {e}")))
+                } else if matches!(op, Op::Glob | Op::IGlob) {
+                    crate::pattern::glob(text, op == Op::IGlob)
+                        .err()
+                        .map(|e| (Code::E306, format!("invalid glob pattern: {}", e.kind())))
+                } else if op == Op::PMatch {
+                    text.split('/')
+                        .filter(|c| crate::pattern::has_wildcards(c))
+                        .find_map(|c| crate::pattern::path_component(c).err())
+                        .map(|e| (Code::E306, format!("invalid path pattern: {}", e.kind())))
                 } else {
                     None
                 }

@@ -35,6 +35,7 @@ mod exception;
 mod item;
 mod load;
 mod output;
+pub mod pattern;
 pub mod priority;
 mod read;
 mod read_rule;
