@@ -130,6 +130,18 @@ pub struct RunArgs {
     /// output order is the input order whatever the number.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// Follow an audit log as the API server writes it, across rotations
+    /// (rename-and-create and copytruncate), reading it from the start;
+    /// runs until stopped. Takes no other INPUT.
+    #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
+    pub follow: Option<PathBuf>,
+    /// Read the `rules:` settings of this configuration file (the one
+    /// `lanner serve` reads); flags given here win over it.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Set a configuration key, e.g. `-o rules.min_priority=warning` (repeatable).
+    #[arg(short = 'o', value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Print no summary or progress bar on stderr.
     #[arg(short, long)]
     pub quiet: bool,

@@ -82,7 +82,8 @@ impl Summary {
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let loaded = rules::load(&args.rules);
+    let file = lanner_server::config::Config::load(args.config.as_deref(), &args.set)?.rules;
+    let loaded = crate::cmd::serve::load_rules(if args.rules.is_empty() { &file.paths } else { &args.rules });
     rules::print_diagnostics(&loaded, Format::Text, false)?;
     if loaded.diagnostics.has_errors() {
         eprintln!(
@@ -104,7 +105,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         include_disabled: false,
         prefilter: true,
     };
-    let engine = Engine::new(&loaded.ruleset, &options)?;
+    let engine = Engine::new(&loaded.ruleset, &with_config(options, &file))?;
+    if let Some(path) = &args.follow {
+        return match run_follow(path, &engine, args.format) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+    }
     let inputs = if args.inputs.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -139,6 +147,63 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         print_summary(&engine, &summary, started.elapsed().as_secs_f64());
     }
     Ok(if summary.unreadable_inputs > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+/// Adds the config file's `rules:` settings to the options from flags; a
+/// flag left at its default takes the file's value, lists are joined.
+fn with_config(mut options: Options, file: &lanner_server::config::RulesConfig) -> Options {
+    let from_file = file.engine_options();
+    if options.rule_matching == RuleMatching::First {
+        options.rule_matching = from_file.rule_matching;
+    }
+    if options.min_priority == lanner_rules::Priority::Debug {
+        options.min_priority = from_file.min_priority;
+    }
+    options.disabled_rules.extend(from_file.disabled_rules);
+    options.disabled_tags.extend(from_file.disabled_tags);
+    options.enabled_tags.extend(from_file.enabled_tags);
+    options.included_tags.extend(from_file.included_tags);
+    options
+}
+
+/// `--follow FILE`: evaluates lines as they are appended, across rotations,
+/// flushing alerts whenever no complete line is waiting. Returns only on error.
+fn run_follow(path: &Path, engine: &Engine, format: Format) -> io::Result<()> {
+    use lanner_server::follow::{FollowReader, Start};
+    let mut reader = FollowReader::open(path, Start::Beginning)?;
+    let input: Arc<str> = Arc::from(display(path));
+    let mut out = io::stdout().lock();
+    let mut summary = Summary::default();
+    let mut lines_before = 0;
+    loop {
+        let mut batch = Batch {
+            seq: 0,
+            input: Arc::clone(&input),
+            first_num: lines_before,
+            data: Vec::new(),
+            lines: Vec::new(),
+            notes: Vec::new(),
+        };
+        while batch.lines.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
+            match reader.poll_line() {
+                None => break,
+                Some(Ok((number, bytes))) => {
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(bytes);
+                    batch.lines.push((number, start, batch.data.len()));
+                }
+                Some(Err(LineError::Io { source, .. })) => return Err(source),
+                Some(Err(e)) => batch.notes.push((e.line(), e.to_string())),
+            }
+        }
+        if batch.lines.is_empty() && batch.notes.is_empty() {
+            reader.wait();
+            continue;
+        }
+        lines_before += batch.lines.len() as u64;
+        emit(&process_batch(engine, format, &batch), &mut out, &mut summary, None)?;
+        out.flush()?;
+    }
 }
 
 fn display(path: &Path) -> String {

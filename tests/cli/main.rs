@@ -8,4 +8,5 @@ mod explain;
 mod prefilter;
 mod rules_doc;
 mod run;
+mod serve;
 mod validate;
