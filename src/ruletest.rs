@@ -60,7 +60,8 @@ pub struct Case {
 
 /// Reads one test file.
 pub fn read(path: &Path) -> anyhow::Result<Suite> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut sources = Sources::new();
     let file = sources.add(path.display().to_string(), text);
     let reader = FileReader {
@@ -98,7 +99,10 @@ pub fn read(path: &Path) -> anyhow::Result<Suite> {
                     cases,
                 });
             } else {
-                bail!("{}: an item must have `rule` (cases) or `event` (a named event)", reader.at(item));
+                bail!(
+                    "{}: an item must have `rule` (cases) or `event` (a named event)",
+                    reader.at(item)
+                );
             }
         }
     }
@@ -118,9 +122,13 @@ impl FileReader<'_> {
         format!("{}:{}:{}", file.name, at.line, at.column)
     }
 
+    #[allow(clippy::unused_self)] // a method, like the other lookups of the reader
     fn get<'n>(&self, node: &'n Node, key: &str) -> Option<&'n Node> {
         match &node.kind {
-            Kind::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -138,10 +146,16 @@ impl FileReader<'_> {
 
     fn event_file(&self, file: &str, node: &Node) -> anyhow::Result<Value> {
         let path = self.dir.join(file);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: cannot read event file {}", self.at(node), path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{}: cannot read event file {}",
+                self.at(node),
+                path.display()
+            )
+        })?;
         let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        serde_json::from_str(line).with_context(|| format!("{}: {} is not JSON", self.at(node), path.display()))
+        serde_json::from_str(line)
+            .with_context(|| format!("{}: {} is not JSON", self.at(node), path.display()))
     }
 
     fn case(
@@ -159,19 +173,27 @@ impl FileReader<'_> {
         let mut event = match (self.get(entry, "event"), self.get(entry, "file")) {
             (Some(node), _) if matches!(node.kind, Kind::Scalar(_)) => {
                 let reference = node.as_str().unwrap_or("");
-                named
-                    .get(reference)
-                    .cloned()
-                    .ok_or_else(|| anyhow!("{}: no event named `{reference}` above this case", self.at(node)))?
+                named.get(reference).cloned().ok_or_else(|| {
+                    anyhow!(
+                        "{}: no event named `{reference}` above this case",
+                        self.at(node)
+                    )
+                })?
             }
             (Some(node), _) => to_json(node),
             (None, Some(file)) => self.event_file(file.as_str().unwrap_or(""), file)?,
-            (None, None) => bail!("{}: case `{name}` needs `event:` or `file:`", self.at(entry)),
+            (None, None) => bail!(
+                "{}: case `{name}` needs `event:` or `file:`",
+                self.at(entry)
+            ),
         };
         if let Some(patch) = self.get(entry, "patch") {
             merge_patch(&mut event, &to_json(patch));
         }
-        let output = self.get(entry, "output").and_then(Node::as_str).map(str::to_owned);
+        let output = self
+            .get(entry, "output")
+            .and_then(Node::as_str)
+            .map(str::to_owned);
         Ok(Case {
             name,
             location: self.at(entry),
@@ -208,8 +230,13 @@ fn plain_scalar(text: &str) -> Value {
     if let Ok(n) = text.parse::<i64>() {
         return Value::from(n);
     }
-    if text.contains(['.', 'e', 'E']) && text.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-        if let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+    if text.contains(['.', 'e', 'E']) && text.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+    {
+        if let Some(n) = text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
             return Value::Number(n);
         }
     }
@@ -246,7 +273,9 @@ pub fn test_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![path.to_owned()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
             let p = entry?.path();
             if p.is_dir() {
                 stack.push(p);
@@ -274,7 +303,9 @@ pub fn rules_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.is_file() && !is_test_file(p) && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            p.is_file()
+                && !is_test_file(p)
+                && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
         })
         .collect();
     out.sort();
@@ -288,7 +319,10 @@ mod tests {
     #[test]
     fn merge_patch_merges_objects_and_deletes_nulls() {
         let mut doc = serde_json::json!({"a": {"b": 1, "c": 2}, "d": [1, 2]});
-        merge_patch(&mut doc, &serde_json::json!({"a": {"b": null, "e": 3}, "d": [3]}));
+        merge_patch(
+            &mut doc,
+            &serde_json::json!({"a": {"b": null, "e": 3}, "d": [3]}),
+        );
         assert_eq!(doc, serde_json::json!({"a": {"c": 2, "e": 3}, "d": [3]}));
     }
 

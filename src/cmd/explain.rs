@@ -10,7 +10,12 @@ use lanner_engine::explain;
 use crate::cli::Format;
 use crate::cmd::rules;
 
-pub fn run(rule_paths: &[PathBuf], name: &str, input: &Path, number: u64) -> anyhow::Result<ExitCode> {
+pub fn run(
+    rule_paths: &[PathBuf],
+    name: &str,
+    input: &Path,
+    number: u64,
+) -> anyhow::Result<ExitCode> {
     let loaded = rules::load(rule_paths);
     rules::print_diagnostics(&loaded, Format::Text, false)?;
     if loaded.diagnostics.has_errors() {
@@ -18,7 +23,12 @@ pub fn run(rule_paths: &[PathBuf], name: &str, input: &Path, number: u64) -> any
         return Ok(ExitCode::from(1));
     }
     let Some(rule) = loaded.ruleset.rules.iter().find(|r| r.name == name) else {
-        let names: Vec<&str> = loaded.ruleset.rules.iter().map(|r| r.name.as_str()).collect();
+        let names: Vec<&str> = loaded
+            .ruleset
+            .rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
         let close = names
             .iter()
             .filter(|n| n.to_lowercase().contains(&name.to_lowercase()))
@@ -28,7 +38,10 @@ pub fn run(rule_paths: &[PathBuf], name: &str, input: &Path, number: u64) -> any
         if close.is_empty() {
             bail!("no rule named `{name}` is loaded (`lanner list` shows them)");
         }
-        bail!("no rule named `{name}` is loaded; did you mean {}?", close.join(", "));
+        bail!(
+            "no rule named `{name}` is loaded; did you mean {}?",
+            close.join(", ")
+        );
     };
     let event = nth_event(input, number)?;
     let explained = explain::explain(rule, &event)?;
@@ -37,7 +50,8 @@ pub fn run(rule_paths: &[PathBuf], name: &str, input: &Path, number: u64) -> any
 }
 
 fn nth_event(input: &Path, number: u64) -> anyhow::Result<Event> {
-    let mut reader = open_input(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let mut reader =
+        open_input(input).with_context(|| format!("cannot read {}", input.display()))?;
     let mut seen = 0;
     while let Some(line) = reader.next_line() {
         let (line_number, bytes) = line?;

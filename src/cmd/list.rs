@@ -17,8 +17,18 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         Format::Text => {
-            let width = loaded.rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-            writeln!(out, "{:<width$}  {:<13}  {:<9}  {:<7}  TAGS", "NAME", "PRIORITY", "SOURCE", "ENABLED")?;
+            let width = loaded
+                .rules
+                .iter()
+                .map(|r| r.name.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            writeln!(
+                out,
+                "{:<width$}  {:<13}  {:<9}  {:<7}  TAGS",
+                "NAME", "PRIORITY", "SOURCE", "ENABLED"
+            )?;
             for rule in &loaded.rules {
                 writeln!(
                     out,
@@ -32,5 +42,9 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if loaded.diagnostics.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if loaded.diagnostics.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

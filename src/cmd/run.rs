@@ -83,7 +83,11 @@ impl Summary {
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let file = lanner_server::config::Config::load(args.config.as_deref(), &args.set)?.rules;
-    let loaded = crate::cmd::serve::load_rules(if args.rules.is_empty() { &file.paths } else { &args.rules });
+    let loaded = crate::cmd::serve::load_rules(if args.rules.is_empty() {
+        &file.paths
+    } else {
+        &args.rules
+    });
     rules::print_diagnostics(&loaded, Format::Text, false)?;
     if loaded.diagnostics.has_errors() {
         eprintln!(
@@ -129,7 +133,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let result = if workers == 1 {
         run_inline(&inputs, &engine, args.format, &mut out, progress.as_ref())
     } else {
-        run_parallel(&inputs, &engine, args.format, workers, &mut out, progress.as_ref())
+        run_parallel(
+            &inputs,
+            &engine,
+            args.format,
+            workers,
+            &mut out,
+            progress.as_ref(),
+        )
     };
     if let Some(bar) = &progress {
         bar.finish_and_clear();
@@ -146,7 +157,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         print_summary(&engine, &summary, started.elapsed().as_secs_f64());
     }
-    Ok(if summary.unreadable_inputs > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if summary.unreadable_inputs > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Adds the config file's `rules:` settings to the options from flags; a
@@ -201,18 +216,31 @@ fn run_follow(path: &Path, engine: &Engine, format: Format) -> io::Result<()> {
             continue;
         }
         lines_before += batch.lines.len() as u64;
-        emit(&process_batch(engine, format, &batch), &mut out, &mut summary, None)?;
+        emit(
+            &process_batch(engine, format, &batch),
+            &mut out,
+            &mut summary,
+            None,
+        )?;
         out.flush()?;
     }
 }
 
 fn display(path: &Path) -> String {
-    if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() }
+    if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Reads every input in batches, calling `each` for each batch in order.
 /// Unreadable inputs are reported and counted, and reading goes on.
-fn read_batches(inputs: &[PathBuf], summary: &mut Summary, mut each: impl FnMut(Batch) -> io::Result<()>) -> io::Result<()> {
+fn read_batches(
+    inputs: &[PathBuf],
+    summary: &mut Summary,
+    mut each: impl FnMut(Batch) -> io::Result<()>,
+) -> io::Result<()> {
     let mut seq = 0;
     let mut lines_before = 0;
     for input in inputs {
@@ -318,7 +346,12 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
     done
 }
 
-fn emit(done: &Done, out: &mut impl Write, summary: &mut Summary, progress: Option<&indicatif::ProgressBar>) -> io::Result<()> {
+fn emit(
+    done: &Done,
+    out: &mut impl Write,
+    summary: &mut Summary,
+    progress: Option<&indicatif::ProgressBar>,
+) -> io::Result<()> {
     if !done.err.is_empty() {
         out.flush()?;
         eprint!("{}", done.err);
@@ -341,7 +374,12 @@ fn run_inline(
     let mut summary = Summary::default();
     let mut written = Summary::default();
     read_batches(inputs, &mut summary, |batch| {
-        emit(&process_batch(engine, format, &batch), out, &mut written, progress)
+        emit(
+            &process_batch(engine, format, &batch),
+            out,
+            &mut written,
+            progress,
+        )
     })?;
     summary.merge(written);
     Ok(summary)
@@ -420,15 +458,22 @@ fn progress_bar(inputs: &[PathBuf], quiet: bool) -> Option<indicatif::ProgressBa
     }
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(bar)
 }
 
+#[allow(clippy::cast_precision_loss)] // rates for people: f64 precision is plenty
 fn print_summary(engine: &Engine, summary: &Summary, seconds: f64) {
     let total: u64 = summary.alerts_by_rule.values().sum();
-    let rate = if seconds > 0.0 { summary.events as f64 / seconds } else { 0.0 };
+    let rate = if seconds > 0.0 {
+        summary.events as f64 / seconds
+    } else {
+        0.0
+    };
     let mb = summary.bytes as f64 / 1e6;
     eprintln!(
         "lanner: {} events, {} rejected lines, {total} alerts in {seconds:.3}s ({rate:.0} events/s, {:.1} MB/s)",
@@ -443,7 +488,10 @@ fn print_summary(engine: &Engine, summary: &Summary, seconds: f64) {
         eprintln!("  {count:>8}  {}", rule.name);
     }
     if !by_priority.is_empty() {
-        let parts: Vec<String> = by_priority.iter().map(|(p, c)| format!("{p}: {c}")).collect();
+        let parts: Vec<String> = by_priority
+            .iter()
+            .map(|(p, c)| format!("{p}: {c}"))
+            .collect();
         eprintln!("  by priority: {}", parts.join(", "));
     }
 }

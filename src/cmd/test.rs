@@ -41,7 +41,10 @@ pub fn run(rule_paths: &[PathBuf], paths: &[PathBuf], verbose: bool) -> anyhow::
         let suite = ruletest::read(file)?;
         for rule in &suite.rules {
             if !engine.rules().iter().any(|r| r.rule.name == rule.rule) {
-                println!("FAIL {} ({}): no such rule is loaded", rule.rule, rule.location);
+                println!(
+                    "FAIL {} ({}): no such rule is loaded",
+                    rule.rule, rule.location
+                );
                 totals.failed_rules += 1;
                 continue;
             }
@@ -51,7 +54,9 @@ pub fn run(rule_paths: &[PathBuf], paths: &[PathBuf], verbose: bool) -> anyhow::
                 match check(&engine, &rule.rule, case) {
                     Ok(()) if verbose => println!("  ok   {} ({})", case.name, case.location),
                     Ok(()) => {}
-                    Err(why) => failures.push(format!("  FAIL {} ({}): {why}", case.name, case.location)),
+                    Err(why) => {
+                        failures.push(format!("  FAIL {} ({}): {why}", case.name, case.location))
+                    }
                 }
             }
             totals.rules += 1;
@@ -60,7 +65,12 @@ pub fn run(rule_paths: &[PathBuf], paths: &[PathBuf], verbose: bool) -> anyhow::
             } else {
                 totals.failed_rules += 1;
                 totals.failed_cases += failures.len();
-                println!("FAIL {} ({} of {} cases failed)", rule.rule, failures.len(), rule.cases.len());
+                println!(
+                    "FAIL {} ({} of {} cases failed)",
+                    rule.rule,
+                    failures.len(),
+                    rule.cases.len()
+                );
                 for f in failures {
                     println!("{f}");
                 }
@@ -75,7 +85,11 @@ pub fn run(rule_paths: &[PathBuf], paths: &[PathBuf], verbose: bool) -> anyhow::
         totals.cases,
         test_files.len()
     );
-    Ok(if totals.failed_rules == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if totals.failed_rules == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 #[derive(Default)]
@@ -87,14 +101,19 @@ struct Totals {
 }
 
 fn check(engine: &Engine, rule: &str, case: &Case) -> Result<(), String> {
-    let bytes = serde_json::to_vec(&case.event).context("event").map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec(&case.event)
+        .context("event")
+        .map_err(|e| e.to_string())?;
     let events = decode_payload(&bytes, 1).map_err(|e| format!("bad event: {e}"))?;
     let mut alerts = Vec::new();
     for event in events {
         let event = event.map_err(|e| format!("bad event: {e}"))?;
         engine.process(&event, &mut alerts);
     }
-    let fired: Vec<&str> = alerts.iter().map(|a| engine.rule(a).rule.name.as_str()).collect();
+    let fired: Vec<&str> = alerts
+        .iter()
+        .map(|a| engine.rule(a).rule.name.as_str())
+        .collect();
     let mine = alerts.iter().find(|a| engine.rule(a).rule.name == rule);
     match (case.fires, mine) {
         (true, None) => Err(if fired.is_empty() {
@@ -104,9 +123,10 @@ fn check(engine: &Engine, rule: &str, case: &Case) -> Result<(), String> {
         }),
         (false, Some(alert)) => Err(format!("fired: {}", alert.message)),
         (true, Some(alert)) => match &case.output {
-            Some(expected) if *expected != alert.message => {
-                Err(format!("output differs\n       expected: {expected}\n       got:      {}", alert.message))
-            }
+            Some(expected) if *expected != alert.message => Err(format!(
+                "output differs\n       expected: {expected}\n       got:      {}",
+                alert.message
+            )),
             _ => Ok(()),
         },
         (false, None) => Ok(()),

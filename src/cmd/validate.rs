@@ -21,7 +21,11 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
             plural(loaded.ruleset.rules.len())
         );
     }
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn plural(n: usize) -> &'static str {

@@ -27,7 +27,11 @@ pub fn lanner(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .current_dir(root())
         .env("LANNER_HOSTNAME", "test-host")
         .env("TZ", "UTC")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -20,7 +20,10 @@ fn explain(event: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let rules = dir.path().join("rules.yaml");
     std::fs::write(&rules, RULES).expect("write");
-    let out = lanner(&["explain", "-r", arg(&rules), "--rule", "Shell In Pod", "-"], Some(event.as_bytes()));
+    let out = lanner(
+        &["explain", "-r", arg(&rules), "--rule", "Shell In Pod", "-"],
+        Some(event.as_bytes()),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out).replace(arg(&rules), "rules.yaml")
 }
@@ -45,7 +48,9 @@ true  and
 
 #[test]
 fn explain_shows_why_a_rule_does_not_fire() {
-    let event = EVENT.replace("alice", "system:admin").replace("command=bash", "command=ls");
+    let event = EVENT
+        .replace("alice", "system:admin")
+        .replace("command=bash", "command=ls");
     assert_eq!(
         explain(&event),
         "\
@@ -67,7 +72,14 @@ fn explain_names_close_rules_when_the_name_is_wrong() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rules = dir.path().join("rules.yaml");
     std::fs::write(&rules, RULES).expect("write");
-    let out = lanner(&["explain", "-r", arg(&rules), "--rule", "shell", "-"], Some(EVENT.as_bytes()));
+    let out = lanner(
+        &["explain", "-r", arg(&rules), "--rule", "shell", "-"],
+        Some(EVENT.as_bytes()),
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean `Shell In Pod`?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `Shell In Pod`?"),
+        "{}",
+        stderr(&out)
+    );
 }

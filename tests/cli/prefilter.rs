@@ -1,5 +1,5 @@
 //! The rule prefilter skips only rules that cannot match: with and without
-//! it, the engine gives the same alerts (rule_matching all, so every rule's
+//! it, the engine gives the same alerts (`rule_matching: all`, so every rule's
 //! verdict is compared) on Falco's rules over generated and real events.
 
 use lanner_engine::{Alert, Engine, Options, RuleMatching};
@@ -10,7 +10,9 @@ fn alerts(engine: &Engine, lines: &[String]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut buf: Vec<Alert> = Vec::new();
     for line in lines {
-        let Ok(events) = lanner_audit::decode_payload(line.as_bytes(), 1) else { continue };
+        let Ok(events) = lanner_audit::decode_payload(line.as_bytes(), 1) else {
+            continue;
+        };
         for event in events.into_iter().flatten() {
             buf.clear();
             engine.process(&event, &mut buf);
@@ -22,7 +24,9 @@ fn alerts(engine: &Engine, lines: &[String]) -> Vec<(usize, String)> {
 
 #[test]
 fn prefilter_changes_no_verdict_on_falcos_rules() {
-    let Some(falco) = falco_dir("prefilter_changes_no_verdict") else { return };
+    let Some(falco) = falco_dir("prefilter_changes_no_verdict") else {
+        return;
+    };
     let loaded = lanner_rules::load_paths(&[falco.join("rules/k8s_audit_rules.yaml")]);
     assert!(!loaded.diagnostics.has_errors());
     let options = |prefilter| Options {

@@ -4,12 +4,25 @@ use crate::common::{arg, falco_dir, lanner, stderr, stdout};
 
 #[test]
 fn non_audit_line_is_reported_with_its_line_and_the_run_succeeds() {
-    let Some(falco) = falco_dir("non_audit_line") else { return };
+    let Some(falco) = falco_dir("non_audit_line") else {
+        return;
+    };
     let trace = falco.join("traces/k8s_audit/fal_01_003.json");
-    let out = lanner(&["run", "-r", arg(&falco.join("rules/k8s_audit_rules.yaml")), arg(&trace)], None);
+    let out = lanner(
+        &[
+            "run",
+            "-r",
+            arg(&falco.join("rules/k8s_audit_rules.yaml")),
+            arg(&trace),
+        ],
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("fal_01_003.json:1: not a Kubernetes audit event"), "{err}");
+    assert!(
+        err.contains("fal_01_003.json:1: not a Kubernetes audit event"),
+        "{err}"
+    );
     assert!(err.contains("1 rejected lines"), "{err}");
     assert_eq!(stdout(&out), "");
 }
@@ -36,7 +49,10 @@ const RULES: &str = r"
 const EXEC_EVENT: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a1","stage":"ResponseComplete","verb":"create","user":{"username":"alice","groups":["dev","system:authenticated"]},"objectRef":{"resource":"pods","namespace":"prod","name":"web","subresource":"exec"},"stageTimestamp":"2024-05-01T12:00:00.123456789Z"}"#;
 
 fn rules_file() -> tempfile::NamedTempFile {
-    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().expect("temp file");
+    let mut file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("temp file");
     std::io::Write::write_all(&mut file, RULES.as_bytes()).expect("write rules");
     file
 }
@@ -44,7 +60,10 @@ fn rules_file() -> tempfile::NamedTempFile {
 #[test]
 fn stdin_events_alert_in_text_form_with_the_first_matching_rule() {
     let rules = rules_file();
-    let out = lanner(&["run", "-r", arg(rules.path())], Some(format!("{EXEC_EVENT}\n").as_bytes()));
+    let out = lanner(
+        &["run", "-r", arg(rules.path())],
+        Some(format!("{EXEC_EVENT}\n").as_bytes()),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -56,12 +75,22 @@ fn stdin_events_alert_in_text_form_with_the_first_matching_rule() {
 fn rule_matching_all_gives_one_alert_per_matching_rule() {
     let rules = rules_file();
     let out = lanner(
-        &["run", "-r", arg(rules.path()), "--rule-matching", "all", "-"],
+        &[
+            "run",
+            "-r",
+            arg(rules.path()),
+            "--rule-matching",
+            "all",
+            "-",
+        ],
         Some(EXEC_EVENT.as_bytes()),
     );
     let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[1].ends_with("Informational create by alice"), "{lines:?}");
+    assert!(
+        lines[1].ends_with("Informational create by alice"),
+        "{lines:?}"
+    );
 }
 
 #[test]
@@ -70,7 +99,9 @@ fn rule_selection_options_change_which_rules_run() {
     let run = |extra: &[&str]| {
         let mut args = vec!["run", "-r", arg(rules.path()), "--rule-matching", "all"];
         args.extend_from_slice(extra);
-        stdout(&lanner(&args, Some(EXEC_EVENT.as_bytes()))).lines().count()
+        stdout(&lanner(&args, Some(EXEC_EVENT.as_bytes())))
+            .lines()
+            .count()
     };
     assert_eq!(run(&["--min-priority", "notice"]), 1);
     assert_eq!(run(&["-D", "Exec*"]), 1);
@@ -82,10 +113,31 @@ fn rule_selection_options_change_which_rules_run() {
 #[test]
 fn json_alerts_have_falcos_keys_and_types() {
     let rules = rules_file();
-    let out = lanner(&["run", "-r", arg(rules.path()), "--format", "json"], Some(EXEC_EVENT.as_bytes()));
-    let alert: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON alert");
-    let keys: Vec<&str> = alert.as_object().expect("object").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    let out = lanner(
+        &["run", "-r", arg(rules.path()), "--format", "json"],
+        Some(EXEC_EVENT.as_bytes()),
+    );
+    let alert: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON alert");
+    let keys: Vec<&str> = alert
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "hostname",
+            "output",
+            "output_fields",
+            "priority",
+            "rule",
+            "source",
+            "tags",
+            "time"
+        ]
+    );
     assert_eq!(alert["hostname"], "test-host");
     assert_eq!(alert["priority"], "Notice");
     assert_eq!(alert["rule"], "Exec Into Pod");
@@ -95,8 +147,16 @@ fn json_alerts_have_falcos_keys_and_types() {
     let fields = &alert["output_fields"];
     assert_eq!(fields["evt.time"], 1_714_564_800_123_456_789_i64);
     assert_eq!(fields["ka.user.name"], "alice");
-    assert_eq!(fields["ka.user.groups"], serde_json::json!(["dev", "system:authenticated"]));
-    assert!(alert["output"].as_str().expect("output").starts_with("12:00:00.123456789: Notice exec by alice"));
+    assert_eq!(
+        fields["ka.user.groups"],
+        serde_json::json!(["dev", "system:authenticated"])
+    );
+    assert!(
+        alert["output"]
+            .as_str()
+            .expect("output")
+            .starts_with("12:00:00.123456789: Notice exec by alice")
+    );
 }
 
 #[test]
@@ -105,7 +165,10 @@ fn gzip_input_is_recognised_by_its_magic_bytes() {
     let rules = rules_file();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("audit.log");
-    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).expect("create"), flate2::Compression::fast());
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).expect("create"),
+        flate2::Compression::fast(),
+    );
     writeln!(gz, "{EXEC_EVENT}").expect("write");
     gz.finish().expect("finish");
     let out = lanner(&["run", "-r", arg(rules.path()), arg(&path)], None);
@@ -115,12 +178,18 @@ fn gzip_input_is_recognised_by_its_magic_bytes() {
 #[test]
 fn bad_lines_are_reported_and_the_good_ones_still_alert() {
     let rules = rules_file();
-    let input = format!("not json\n{{\"kind\": 0}}\n{EXEC_EVENT}\n{}\n", &EXEC_EVENT[..40]);
+    let input = format!(
+        "not json\n{{\"kind\": 0}}\n{EXEC_EVENT}\n{}\n",
+        &EXEC_EVENT[..40]
+    );
     let out = lanner(&["run", "-r", arg(rules.path())], Some(input.as_bytes()));
     assert!(out.status.success());
     let err = stderr(&out);
     assert!(err.contains("<stdin>:1: "), "{err}");
-    assert!(err.contains("<stdin>:2: not a Kubernetes audit event"), "{err}");
+    assert!(
+        err.contains("<stdin>:2: not a Kubernetes audit event"),
+        "{err}"
+    );
     assert!(err.contains("<stdin>:4: "), "{err}");
     assert!(err.contains("3 rejected lines"), "{err}");
     assert_eq!(stdout(&out).lines().count(), 1);
@@ -132,7 +201,16 @@ fn missing_input_file_exits_2_after_processing_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = dir.path().join("good.log");
     std::fs::write(&good, EXEC_EVENT).expect("write");
-    let out = lanner(&["run", "-r", arg(rules.path()), "/nonexistent/audit.log", arg(&good)], None);
+    let out = lanner(
+        &[
+            "run",
+            "-r",
+            arg(rules.path()),
+            "/nonexistent/audit.log",
+            arg(&good),
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("/nonexistent/audit.log"));
     assert_eq!(stdout(&out).lines().count(), 1);
@@ -150,7 +228,9 @@ fn rules_that_fail_to_load_exit_1_without_reading_input() {
 
 #[test]
 fn privileged_pod_json_alert_matches_falcos_shape() {
-    let Some(falco) = falco_dir("privileged_pod_json_alert") else { return };
+    let Some(falco) = falco_dir("privileged_pod_json_alert") else {
+        return;
+    };
     let out = lanner(
         &[
             "run",
@@ -162,15 +242,22 @@ fn privileged_pod_json_alert_matches_falcos_shape() {
         ],
         None,
     );
-    let alert: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON alert");
+    let alert: serde_json::Value =
+        serde_json::from_str(stdout(&out).trim()).expect("one JSON alert");
     assert_eq!(alert["rule"], "Create Privileged Pod");
     assert_eq!(alert["priority"], "Warning");
     assert_eq!(alert["source"], "k8s_audit");
     assert_eq!(alert["tags"], serde_json::json!(["k8s"]));
     let fields = alert["output_fields"].as_object().expect("output_fields");
     assert!(fields["evt.time"].is_i64());
-    assert_eq!(fields["ka.user.name"], "system:serviceaccount:kube-system:replicaset-controller");
-    assert_eq!(fields["ka.req.pod.containers.image"], serde_json::json!(["nginx"]));
+    assert_eq!(
+        fields["ka.user.name"],
+        "system:serviceaccount:kube-system:replicaset-controller"
+    );
+    assert_eq!(
+        fields["ka.req.pod.containers.image"],
+        serde_json::json!(["nginx"])
+    );
     assert!(fields["ka.req.pod.initContainers.image"].is_null());
     for key in ["hostname", "output", "time"] {
         assert!(alert[key].is_string(), "{key}");
@@ -186,16 +273,29 @@ fn several_workers_give_the_same_output_in_the_same_order_as_one() {
             input.push_str("{\"kind\": 0}\n");
         }
         let verb = if i % 3 == 0 { "create" } else { "get" };
-        input.push_str(&EXEC_EVENT.replace("alice", &format!("user{i}")).replace("\"create\"", &format!("\"{verb}\"")));
+        input.push_str(
+            &EXEC_EVENT
+                .replace("alice", &format!("user{i}"))
+                .replace("\"create\"", &format!("\"{verb}\"")),
+        );
         input.push('\n');
     }
-    let run = |workers: &str| lanner(&["run", "-r", arg(rules.path()), "--workers", workers], Some(input.as_bytes()));
+    let run = |workers: &str| {
+        lanner(
+            &["run", "-r", arg(rules.path()), "--workers", workers],
+            Some(input.as_bytes()),
+        )
+    };
     let one = run("1");
     let four = run("4");
     assert_eq!(stdout(&one).lines().count(), 2000);
     assert_eq!(stdout(&one), stdout(&four));
     let errors = |out: &std::process::Output| {
-        stderr(out).lines().filter(|l| l.starts_with("<stdin>:")).map(str::to_owned).collect::<Vec<_>>()
+        stderr(out)
+            .lines()
+            .filter(|l| l.starts_with("<stdin>:"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
     assert_eq!(errors(&one).len(), 7);
     assert_eq!(errors(&one), errors(&four));

@@ -18,11 +18,18 @@ fn validate_exits_0_on_valid_rules_and_1_on_errors() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("ok: 0 errors"), "{}", stderr(&out));
 
-    let bad = write(&dir, "bad.yaml", "- rule: R\n  desc: d\n  condition: ka.verb = get and ka.usr.name = x\n  output: o\n  priority: INFO\n  source: k8s_audit\n");
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "- rule: R\n  desc: d\n  condition: ka.verb = get and ka.usr.name = x\n  output: o\n  priority: INFO\n  source: k8s_audit\n",
+    );
     let out = lanner(&["validate", "-r", arg(&bad)], None);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("error[E301]: unknown field `ka.usr.name`"), "{err}");
+    assert!(
+        err.contains("error[E301]: unknown field `ka.usr.name`"),
+        "{err}"
+    );
     assert!(err.contains("bad.yaml:3:32"), "{err}");
     assert!(err.contains("did you mean `ka.user.name`?"), "{err}");
 }
@@ -30,7 +37,11 @@ fn validate_exits_0_on_valid_rules_and_1_on_errors() {
 #[test]
 fn warnings_alone_do_not_fail_validation() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(&dir, "warn.yaml", &format!("{GOOD}- macro: unused\n  condition: ka.verb = get\n"));
+    let path = write(
+        &dir,
+        "warn.yaml",
+        &format!("{GOOD}- macro: unused\n  condition: ka.verb = get\n"),
+    );
     let out = lanner(&["validate", "-r", arg(&path)], None);
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("warning[W102]"), "{}", stderr(&out));
@@ -39,7 +50,11 @@ fn warnings_alone_do_not_fail_validation() {
 #[test]
 fn validate_json_lists_diagnostics_with_positions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bad = write(&dir, "bad.yaml", "- rule: R\n  desc: d\n  condition: ka.verb = = get\n  output: o\n  priority: INFO\n  source: k8s_audit\n");
+    let bad = write(
+        &dir,
+        "bad.yaml",
+        "- rule: R\n  desc: d\n  condition: ka.verb = = get\n  output: o\n  priority: INFO\n  source: k8s_audit\n",
+    );
     let out = lanner(&["validate", "--format", "json", "-r", arg(&bad)], None);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
@@ -56,12 +71,42 @@ fn validate_json_lists_diagnostics_with_positions() {
 fn rules_load_in_the_order_given() {
     let dir = tempfile::tempdir().expect("tempdir");
     let base = write(&dir, "base.yaml", GOOD);
-    let over = write(&dir, "over.yaml", "- rule: R\n  priority: CRITICAL\n  override:\n    priority: replace\n");
-    let out = lanner(&["list", "--format", "json", "-r", arg(&base), "-r", arg(&over)], None);
+    let over = write(
+        &dir,
+        "over.yaml",
+        "- rule: R\n  priority: CRITICAL\n  override:\n    priority: replace\n",
+    );
+    let out = lanner(
+        &[
+            "list",
+            "--format",
+            "json",
+            "-r",
+            arg(&base),
+            "-r",
+            arg(&over),
+        ],
+        None,
+    );
     let rules: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(rules[0]["priority"], "Critical");
-    let out = lanner(&["list", "--format", "json", "-r", arg(&over), "-r", arg(&base)], None);
-    assert_eq!(out.status.code(), Some(1), "override before its rule is an error");
+    let out = lanner(
+        &[
+            "list",
+            "--format",
+            "json",
+            "-r",
+            arg(&over),
+            "-r",
+            arg(&base),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "override before its rule is an error"
+    );
 }
 
 #[test]
@@ -84,15 +129,23 @@ fn fields_json_lists_the_catalog() {
     let fields: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let fields = fields.as_array().expect("array");
     assert!(fields.len() >= 106, "{}", fields.len());
-    let groups = fields.iter().find(|f| f["name"] == "ka.user.groups").expect("ka.user.groups");
+    let groups = fields
+        .iter()
+        .find(|f| f["name"] == "ka.user.groups")
+        .expect("ka.user.groups");
     assert_eq!(groups["list"], true);
-    let value = fields.iter().find(|f| f["name"] == "jevt.value").expect("jevt.value");
+    let value = fields
+        .iter()
+        .find(|f| f["name"] == "jevt.value")
+        .expect("jevt.value");
     assert_eq!(value["arg"], "json_pointer");
 }
 
 #[test]
 fn falcos_rules_validate_without_errors() {
-    let Some(falco) = falco_dir("falcos_rules_validate") else { return };
+    let Some(falco) = falco_dir("falcos_rules_validate") else {
+        return;
+    };
     let rules = falco.join("rules/k8s_audit_rules.yaml");
     let out = lanner(&["validate", "-r", arg(&rules)], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
