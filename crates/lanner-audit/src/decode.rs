@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::parse::{JsonError, parse};
 use crate::tape::{Doc, Kind, NodeRef};
 use crate::time::parse_rfc3339;
+use crate::top::TopKeys;
 
 /// Why a whole payload was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -104,7 +105,9 @@ pub fn decode_payload(
     let events = items
         .into_iter()
         .map(|idx| {
-            let event = timestamp(&doc, idx).map(|ts| Event::new(Arc::clone(&doc), idx, num, ts));
+            let top = doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new);
+            let event = timestamp(&doc, idx, &top)
+                .map(|ts| Event::new(Arc::clone(&doc), idx, top, num, ts));
             if event.is_ok() {
                 num += 1;
             }
@@ -146,10 +149,10 @@ fn collect(node: NodeRef<'_>, path: &mut String, out: &mut Vec<u32>) -> Result<(
 }
 
 /// The event time of the item at `idx`, from its `stageTimestamp`.
-fn timestamp(doc: &Doc, idx: u32) -> Result<i64, EventError> {
+fn timestamp(doc: &Doc, idx: u32, top: &TopKeys) -> Result<i64, EventError> {
     let stamp = doc
         .node(idx)
-        .and_then(|n| n.get("stageTimestamp"))
+        .and_then(|n| top.get(n, "stageTimestamp"))
         .ok_or(EventError::NoStageTimestamp)?;
     let shown = || shorten(&stamp.compact());
     let text = stamp

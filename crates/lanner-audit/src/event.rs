@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::tape::{Doc, NodeRef};
+use crate::top::TopKeys;
 
 /// One audit event: its JSON, its time (`stageTimestamp`) and its sequence number.
 #[derive(Clone)]
@@ -17,11 +18,19 @@ pub struct Event {
     root: u32,
     num: u64,
     ts: i64,
+    /// Where the event object's common members are (see [`crate::top`]).
+    top: TopKeys,
 }
 
 impl Event {
-    pub(crate) fn new(doc: Arc<Doc>, root: u32, num: u64, ts: i64) -> Self {
-        Event { doc, root, num, ts }
+    pub(crate) fn new(doc: Arc<Doc>, root: u32, top: TopKeys, num: u64, ts: i64) -> Self {
+        Event {
+            doc,
+            root,
+            num,
+            ts,
+            top,
+        }
     }
 
     /// The event time: `stageTimestamp` as nanoseconds since the Unix epoch.
@@ -52,6 +61,20 @@ impl Event {
     /// The event's object in the tape.
     pub(crate) fn root(&self) -> Option<NodeRef<'_>> {
         self.doc.node(self.root)
+    }
+
+    /// The event object's member `key` (what `root().get(key)` gives, from the index).
+    pub(crate) fn get(&self, key: &str) -> Option<NodeRef<'_>> {
+        self.top.get(self.root()?, key)
+    }
+
+    /// The node at `keys` from the event object (`root().get_path(keys)`, the first step
+    /// from the index).
+    pub(crate) fn get_path<S: AsRef<str>>(&self, keys: &[S]) -> Option<NodeRef<'_>> {
+        match keys.split_first() {
+            None => self.root(),
+            Some((first, rest)) => self.get(first.as_ref())?.get_path(rest),
+        }
     }
 }
 

@@ -27,43 +27,45 @@ pub fn extract<'e>(event: &'e Event, field: FieldId, arg: Option<&FieldArg>) -> 
         Recipe::Evt(evt) => return Some(evt_field(event, evt)),
         _ => {}
     }
-    root.get("auditID")?;
+    event.get("auditID")?;
     let index = match arg {
         Some(FieldArg::Index(n)) => Some(*n),
         _ => None,
     };
     let list = |v: Vec<Cow<'e, str>>| (!v.is_empty()).then_some(Value::List(v));
     match def.recipe {
-        Recipe::Keys(path) => keys(root, path, def.list),
-        Recipe::Walk(path, slots) => values(walk(root, index, path)?, slots).map(Value::List),
+        Recipe::Keys(path) => keys(event, path, def.list),
+        Recipe::Walk(path, slots) => {
+            values(walk_event(event, index, path)?, slots).map(Value::List)
+        }
         Recipe::UriParam => {
             let key = key_arg(arg)?;
-            let uri = root.get("requestURI")?.text();
+            let uri = event.get("requestURI")?.text();
             let value = match uri {
                 Cow::Borrowed(uri) => query_param(uri, key)?,
                 Cow::Owned(uri) => Cow::Owned(query_param(&uri, key)?.into_owned()),
             };
             Some(Value::Str(value))
         }
-        Recipe::TargetPodName => target_pod_name(root),
-        Recipe::Subjects(kind) => list(subjects(root, kind)?),
+        Recipe::TargetPodName => target_pod_name(event),
+        Recipe::Subjects(kind) => list(subjects(event, kind)?),
         Recipe::HasName => key_arg(arg).map(|_| Value::from("true")),
-        Recipe::AnyPrivileged => any_privileged(root),
+        Recipe::AnyPrivileged => any_privileged(event),
         Recipe::FirstImage { repository: repo } => {
-            let image = walk(root, Some(0), FIRST_IMAGE)?
+            let image = walk_event(event, Some(0), FIRST_IMAGE)?
                 .into_iter()
                 .next()??
                 .text();
             Some(Value::Str(if repo { repository(image) } else { image }))
         }
-        Recipe::HostPorts(path) => list(host_ports(walk(root, index, path)?)?),
+        Recipe::HostPorts(path) => list(host_ports(walk_event(event, index, path)?)?),
         Recipe::Effective {
             list: path,
             own,
             pod,
-        } => list(effective(root, index, path, own, pod)?),
+        } => list(effective(event, index, path, own, pod)?),
         Recipe::RulesField(prop) => {
-            let found = walk(root, index, &["requestObject", "rules", prop])?;
+            let found = walk_event(event, index, &["requestObject", "rules", prop])?;
             let arrays = found
                 .into_iter()
                 .flatten()
@@ -76,15 +78,15 @@ pub fn extract<'e>(event: &'e Event, field: FieldId, arg: Option<&FieldArg>) -> 
             )
         }
         Recipe::SourceIps => {
-            let ips = root.get("sourceIPs").filter(|n| n.kind() == Kind::Array)?;
+            let ips = event.get("sourceIPs").filter(|n| n.kind() == Kind::Array)?;
             match index {
                 None => list(ips.elements().map(NodeRef::text).collect()),
                 Some(n) => list(vec![ips.elements().nth(usize::try_from(n).ok()?)?.text()]),
             }
         }
-        Recipe::VolumeHostPath => volume_host_path(root, key_arg(arg)?),
+        Recipe::VolumeHostPath => volume_host_path(event, key_arg(arg)?),
         Recipe::VolumeTypes => {
-            let found = walk(root, index, &["requestObject", "spec", "volumes", ""])?;
+            let found = walk_event(event, index, &["requestObject", "spec", "volumes", ""])?;
             let volumes = found.into_iter().flatten();
             let keys = volumes.flat_map(NodeRef::members).map(|(k, _)| k.text());
             list(keys.filter(|k| k != "name").collect())
@@ -102,6 +104,22 @@ const PRIVILEGED: &[&str] = &[
 ];
 const FIRST_IMAGE: &[&str] = &["requestObject", "spec", "containers", "image"];
 
+/// [`walk`] from the event object, its first key looked up in the event's index. The event
+/// object is an object (decoding drops anything else), so the first step does not fan out.
+fn walk_event<'e>(
+    event: &'e Event,
+    index: Option<u32>,
+    keys: &[&str],
+) -> Option<Vec<Option<NodeRef<'e>>>> {
+    let root = event.root()?;
+    match keys.split_first() {
+        Some((first, rest)) if !first.is_empty() && root.kind() != Kind::Array => {
+            walk(event.get(first)?, index, rest)
+        }
+        _ => walk(root, index, keys),
+    }
+}
+
 fn key_arg(arg: Option<&FieldArg>) -> Option<&str> {
     match arg {
         Some(FieldArg::Key(key)) => Some(key),
@@ -110,8 +128,8 @@ fn key_arg(arg: Option<&FieldArg>) -> Option<&str> {
 }
 
 /// Falco's `extractFromKeys`: the node at `path`; list fields need an array.
-fn keys<'e>(root: NodeRef<'e>, path: &[&str], is_list: bool) -> Option<Value<'e>> {
-    let node = root.get_path(path)?;
+fn keys<'e>(event: &'e Event, path: &[&str], is_list: bool) -> Option<Value<'e>> {
+    let node = event.get_path(path)?;
     if !is_list {
         return Some(Value::Str(node.text()));
     }
@@ -124,8 +142,8 @@ fn keys<'e>(root: NodeRef<'e>, path: &[&str], is_list: bool) -> Option<Value<'e>
 
 /// `"true"` when any of `spec.containers` has `privileged: true` (the JSON boolean), else
 /// `"false"`; unavailable without `spec.containers`.
-fn any_privileged(root: NodeRef<'_>) -> Option<Value<'_>> {
-    let found = walk(root, None, PRIVILEGED)?;
+fn any_privileged(event: &Event) -> Option<Value<'_>> {
+    let found = walk_event(event, None, PRIVILEGED)?;
     let any = found
         .into_iter()
         .flatten()
@@ -135,14 +153,16 @@ fn any_privileged(root: NodeRef<'_>) -> Option<Value<'_>> {
 
 /// Per container (the walk of `path`): its value at `own`, else the pod's at `pod`, else 0.
 fn effective<'e>(
-    root: NodeRef<'e>,
+    event: &'e Event,
     index: Option<u32>,
     path: &[&str],
     own: &[&str],
     pod: &[&str],
 ) -> Option<Vec<Cow<'e, str>>> {
-    let default = root.get_path(pod).map_or(Cow::Borrowed("0"), NodeRef::text);
-    let containers = walk(root, index, path)?.into_iter().flatten();
+    let default = event
+        .get_path(pod)
+        .map_or(Cow::Borrowed("0"), NodeRef::text);
+    let containers = walk_event(event, index, path)?.into_iter().flatten();
     Some(
         containers
             .map(|c| {
@@ -154,8 +174,8 @@ fn effective<'e>(
 }
 
 /// `responseObject.metadata.name`, only for requests on pods themselves.
-fn target_pod_name(root: NodeRef<'_>) -> Option<Value<'_>> {
-    let object_ref = root.get("objectRef");
+fn target_pod_name(event: &Event) -> Option<Value<'_>> {
+    let object_ref = event.get("objectRef");
     let text_of = |key: &str| {
         object_ref
             .and_then(|o| o.get(key))
@@ -166,12 +186,12 @@ fn target_pod_name(root: NodeRef<'_>) -> Option<Value<'_>> {
     {
         return None;
     }
-    keys(root, &["responseObject", "metadata", "name"], false)
+    keys(event, &["responseObject", "metadata", "name"], false)
 }
 
 /// The names of the binding subjects of one kind; `None` if `subjects` is not an array.
-fn subjects(root: NodeRef<'_>, kind: SubjectKind) -> Option<Vec<Cow<'_, str>>> {
-    let Some(subjects) = root.get_path(&["requestObject", "subjects"]) else {
+fn subjects(event: &Event, kind: SubjectKind) -> Option<Vec<Cow<'_, str>>> {
+    let Some(subjects) = event.get_path(&["requestObject", "subjects"]) else {
         return Some(Vec::new());
     };
     if subjects.kind() != Kind::Array {
@@ -211,9 +231,9 @@ fn host_ports<'e>(found: Vec<Option<NodeRef<'e>>>) -> Option<Vec<Cow<'e, str>>> 
 }
 
 /// `"true"` when a volume's host path equals `arg`, or starts with it minus a final `*`.
-fn volume_host_path<'e>(root: NodeRef<'e>, arg: &str) -> Option<Value<'e>> {
-    let found = walk(
-        root,
+fn volume_host_path<'e>(event: &'e Event, arg: &str) -> Option<Value<'e>> {
+    let found = walk_event(
+        event,
         None,
         &["requestObject", "spec", "volumes", "hostPath", "path"],
     )?;
@@ -240,7 +260,7 @@ fn json_field<'e>(
             if segments.is_empty() {
                 return Some(Value::Str(root.compact()));
             }
-            Some(Value::Str(root.get_path(segments)?.text()))
+            Some(Value::Str(event.get_path(segments)?.text()))
         }
         JsonField::Obj => Some(Value::from(root.pretty())),
         JsonField::RawTime => Some(Value::from(event.timestamp_ns().to_string())),

@@ -50,6 +50,7 @@ mod table;
 mod tape;
 mod text;
 mod time;
+mod top;
 mod uri;
 mod value;
 mod walk;

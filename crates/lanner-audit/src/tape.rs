@@ -79,6 +79,11 @@ impl<'d> NodeRef<'d> {
         self.idx
     }
 
+    /// The document the node belongs to.
+    pub(crate) fn doc(self) -> &'d Doc {
+        self.doc
+    }
+
     pub(crate) fn kind(self) -> Kind {
         self.node.kind
     }

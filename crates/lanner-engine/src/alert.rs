@@ -171,11 +171,19 @@ fn fit(out: &mut String, start: usize, width: usize) {
     }
 }
 
+/// One value of JSON `output_fields`.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum JsonField<'a> {
+    Value(&'a FieldValue),
+    Time(i64),
+}
+
 #[derive(serde::Serialize)]
 struct JsonAlert<'a> {
     hostname: &'a str,
     output: String,
-    output_fields: BTreeMap<&'a str, serde_json::Value>,
+    output_fields: BTreeMap<&'a str, JsonField<'a>>,
     priority: &'static str,
     rule: &'a str,
     source: &'a str,
@@ -195,12 +203,14 @@ impl Engine {
     #[must_use]
     pub fn render_json(&self, alert: &Alert) -> String {
         let rule = &self.rule(alert).rule;
-        let mut output_fields: BTreeMap<&str, serde_json::Value> = alert
+        // Serialised in place rather than through `serde_json::Value`s (a copy of every
+        // field): same bytes, fewer allocations per alert.
+        let mut output_fields: BTreeMap<&str, JsonField<'_>> = alert
             .fields
             .iter()
-            .map(|(k, v)| (&**k, serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .map(|(k, v)| (&**k, JsonField::Value(v)))
             .collect();
-        output_fields.insert("evt.time", serde_json::Value::from(alert.time_ns));
+        output_fields.insert("evt.time", JsonField::Time(alert.time_ns));
         let json = JsonAlert {
             hostname: &self.hostname,
             output: self.render_text(alert),
