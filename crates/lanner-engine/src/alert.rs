@@ -53,7 +53,9 @@ impl From<Option<&Value<'_>>> for FieldValue {
         match value {
             None => FieldValue::Missing,
             Some(Value::Str(s)) => FieldValue::Str(s.to_string()),
-            Some(Value::List(items)) => FieldValue::List(items.iter().map(ToString::to_string).collect()),
+            Some(Value::List(items)) => {
+                FieldValue::List(items.iter().map(ToString::to_string).collect())
+            }
             Some(Value::U64(n)) => FieldValue::U64(*n),
             Some(Value::Bool(b)) => FieldValue::Bool(*b),
         }
@@ -84,7 +86,11 @@ impl OutputProgram {
             .iter()
             .map(|part| match part {
                 OutputPart::Text(t) => Part::Text(t.as_str().into()),
-                OutputPart::Field { operand, key, width } => Part::Field {
+                OutputPart::Field {
+                    operand,
+                    key,
+                    width,
+                } => Part::Field {
                     lhs: Lhs {
                         slot: slots.slot(operand.field, operand.arg.as_ref()),
                         transforms: operand.transforms.clone().into_boxed_slice(),
@@ -107,7 +113,12 @@ impl OutputProgram {
         for part in &self.parts {
             match part {
                 Part::Text(t) => message.push_str(t),
-                Part::Field { lhs, raw, key, width } => {
+                Part::Field {
+                    lhs,
+                    raw,
+                    key,
+                    width,
+                } => {
                     let start = message.len();
                     match frame.value(lhs) {
                         Some(v) => render_value(&mut message, &v),
@@ -240,7 +251,10 @@ mod tests {
 
     #[test]
     fn utc_time_has_nine_fraction_digits_and_z() {
-        assert_eq!(utc_time(1_470_327_477_881_781_397), "2016-08-04T16:17:57.881781397Z");
+        assert_eq!(
+            utc_time(1_470_327_477_881_781_397),
+            "2016-08-04T16:17:57.881781397Z"
+        );
         assert_eq!(utc_time(0), "1970-01-01T00:00:00.000000000Z");
     }
 

@@ -149,9 +149,16 @@ impl Engine {
         }
     }
 
-    fn evaluate(&self, rules: impl Iterator<Item = usize>, frame: &mut Frame<'_, '_>, alerts: &mut Vec<Alert>) {
+    fn evaluate(
+        &self,
+        rules: impl Iterator<Item = usize>,
+        frame: &mut Frame<'_, '_>,
+        alerts: &mut Vec<Alert>,
+    ) {
         for index in rules {
-            let Some(rule) = self.rules.get(index) else { continue };
+            let Some(rule) = self.rules.get(index) else {
+                continue;
+            };
             if frame.eval(&rule.condition) {
                 alerts.push(rule.output.alert(index, frame));
                 if self.matching == RuleMatching::First {
@@ -178,7 +185,11 @@ fn selected(rule: &Rule, options: &Options) -> bool {
     if rule.priority > options.min_priority {
         return false;
     }
-    if options.disabled_rules.iter().any(|p| wildcard(p, &rule.name)) {
+    if options
+        .disabled_rules
+        .iter()
+        .any(|p| wildcard(p, &rule.name))
+    {
         return false;
     }
     if rule.tags.iter().any(|t| options.disabled_tags.contains(t)) {

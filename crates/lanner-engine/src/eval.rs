@@ -14,11 +14,22 @@ use lanner_rules::syntax::ast::{Modifier, Op};
 use crate::matcher::StrMatcher;
 use crate::program::{Lhs, Node, Slots, TestKind, TestNode};
 
+/// A slot of the per-event cache.
+#[derive(Clone, Debug)]
+enum Slot<'e> {
+    /// Not extracted yet.
+    Unread,
+    /// Extracted: not available.
+    Missing,
+    /// Extracted: this value.
+    Value(Value<'e>),
+}
+
 /// One event being evaluated, with its field cache.
 pub struct Frame<'e, 's> {
     event: &'e Event,
     slots: &'s Slots,
-    cache: Vec<Option<Option<Value<'e>>>>,
+    cache: Vec<Slot<'e>>,
 }
 
 impl<'e, 's> Frame<'e, 's> {
@@ -28,7 +39,7 @@ impl<'e, 's> Frame<'e, 's> {
         Frame {
             event,
             slots,
-            cache: vec![None; slots.len()],
+            cache: vec![Slot::Unread; slots.len()],
         }
     }
 
@@ -41,12 +52,17 @@ impl<'e, 's> Frame<'e, 's> {
     /// The raw value of a slot (extracted once).
     pub fn slot(&mut self, slot: crate::program::SlotId) -> Option<&Value<'e>> {
         let index = slot.0 as usize;
-        if self.cache.get(index)?.is_none() {
+        if matches!(self.cache.get(index)?, Slot::Unread) {
             let (field, arg) = self.slots.fields.get(index)?;
-            let value = extract(self.event, *field, arg.as_ref());
-            self.cache[index] = Some(value);
+            self.cache[index] = match extract(self.event, *field, arg.as_ref()) {
+                Some(value) => Slot::Value(value),
+                None => Slot::Missing,
+            };
         }
-        self.cache.get(index)?.as_ref()?.as_ref()
+        match self.cache.get(index)? {
+            Slot::Value(value) => Some(value),
+            Slot::Unread | Slot::Missing => None,
+        }
     }
 
     /// The value of a field after its transformers; `None` if not available.
@@ -99,7 +115,13 @@ impl<'e, 's> Frame<'e, 's> {
         match op {
             Op::In | Op::Intersects => {
                 let set = crate::matcher::StrSet::new(&right_values);
-                check(&left, &TestKind::Set { set, all: op == Op::In })
+                check(
+                    &left,
+                    &TestKind::Set {
+                        set,
+                        all: op == Op::In,
+                    },
+                )
             }
             _ => {
                 if let (Value::U64(a), Value::U64(b)) = (&*left, &right) {
@@ -121,8 +143,12 @@ fn check(value: &Value<'_>, kind: &TestKind) -> bool {
         (Value::Str(s), TestKind::Str(m)) => m.matches(s),
         (Value::List(items), TestKind::Str(m)) => items.iter().any(|s| m.matches(s)),
         (Value::Str(s), TestKind::Set { set, .. }) => set.contains(s),
-        (Value::List(items), TestKind::Set { set, all: true }) => items.iter().all(|s| set.contains(s)),
-        (Value::List(items), TestKind::Set { set, all: false }) => items.iter().any(|s| set.contains(s)),
+        (Value::List(items), TestKind::Set { set, all: true }) => {
+            items.iter().all(|s| set.contains(s))
+        }
+        (Value::List(items), TestKind::Set { set, all: false }) => {
+            items.iter().any(|s| set.contains(s))
+        }
         (Value::Str(s), TestKind::PathPrefix(p)) => p.matches(s),
         (Value::Str(s), TestKind::Modifier { mode, matchers }) => {
             let hits = matchers.iter().filter(|m| m.matches(s)).count();
@@ -134,7 +160,10 @@ fn check(value: &Value<'_>, kind: &TestKind) -> bool {
         }
         (Value::U64(n), TestKind::Num { op, value }) => compare_num(*op, *n, *value),
         (Value::U64(n), TestKind::NumSet(values)) => values.contains(n),
-        (Value::Bool(b), kind) => check(&Value::Str(Cow::Borrowed(if *b { "true" } else { "false" })), kind),
+        (Value::Bool(b), kind) => check(
+            &Value::Str(Cow::Borrowed(if *b { "true" } else { "false" })),
+            kind,
+        ),
         _ => false,
     }
 }
@@ -152,6 +181,7 @@ fn compare_num(op: Op, a: u64, b: u64) -> bool {
 }
 
 /// Applies one transformer; `None` when it fails (invalid base64).
+#[must_use]
 pub fn transform<'e>(t: Transformer, value: Value<'e>) -> Option<Value<'e>> {
     let each = |value: Value<'e>, f: &dyn Fn(&str) -> Option<String>| -> Option<Value<'e>> {
         match value {

@@ -40,7 +40,10 @@ impl Explained {
     #[must_use]
     pub fn result(&self) -> bool {
         match self {
-            Explained::And(r, _) | Explained::Or(r, _) | Explained::Not(r, _) | Explained::Macro(r, _, _) => *r,
+            Explained::And(r, _)
+            | Explained::Or(r, _)
+            | Explained::Not(r, _)
+            | Explained::Macro(r, _, _) => *r,
             Explained::Test { result, .. } => *result,
         }
     }
@@ -64,8 +67,18 @@ pub fn explain(rule: &Rule, event: &Event) -> Result<Explained, CompileError> {
 
 fn plan(cond: &Cond, slots: &mut Slots) -> Result<Plan, CompileError> {
     Ok(match cond {
-        Cond::And(items) => Plan::And(items.iter().map(|c| plan(c, slots)).collect::<Result<_, _>>()?),
-        Cond::Or(items) => Plan::Or(items.iter().map(|c| plan(c, slots)).collect::<Result<_, _>>()?),
+        Cond::And(items) => Plan::And(
+            items
+                .iter()
+                .map(|c| plan(c, slots))
+                .collect::<Result<_, _>>()?,
+        ),
+        Cond::Or(items) => Plan::Or(
+            items
+                .iter()
+                .map(|c| plan(c, slots))
+                .collect::<Result<_, _>>()?,
+        ),
         Cond::Not(inner) => Plan::Not(Box::new(plan(inner, slots)?)),
         Cond::Macro { name, body } => Plan::Macro(name.to_string(), Box::new(plan(body, slots)?)),
         Cond::Test(test) => {
@@ -116,7 +129,11 @@ fn run(plan: &Plan, frame: &mut Frame<'_, '_>) -> Explained {
 /// Renders an explanation as an indented tree.
 #[must_use]
 pub fn render(rule: &Rule, explained: &Explained) -> String {
-    let verdict = if explained.result() { "fires" } else { "does not fire" };
+    let verdict = if explained.result() {
+        "fires"
+    } else {
+        "does not fire"
+    };
     let mut out = format!("rule `{}` ({}): {verdict}\n", rule.name, rule.location);
     line(&mut out, explained, "", "");
     out
@@ -132,9 +149,14 @@ fn line(out: &mut String, node: &Explained, lead: &str, child_lead: &str) {
         Explained::Or(r, items) => (format!("{} or", word(*r)), items.iter().collect()),
         Explained::Not(r, inner) => (format!("{} not", word(*r)), vec![&**inner]),
         Explained::Macro(r, name, inner) => (format!("{} macro {name}", word(*r)), vec![&**inner]),
-        Explained::Test { result, text, value } => {
-            (format!("{} {text}    [value: {value}]", word(*result)), Vec::new())
-        }
+        Explained::Test {
+            result,
+            text,
+            value,
+        } => (
+            format!("{} {text}    [value: {value}]", word(*result)),
+            Vec::new(),
+        ),
     };
     let _ = writeln!(out, "{lead}{label}");
     let count = children.len();
@@ -142,6 +164,11 @@ fn line(out: &mut String, node: &Explained, lead: &str, child_lead: &str) {
         let last = i + 1 == count;
         let branch = if last { "└─ " } else { "├─ " };
         let next = if last { "   " } else { "│  " };
-        line(out, child, &format!("{child_lead}{branch}"), &format!("{child_lead}{next}"));
+        line(
+            out,
+            child,
+            &format!("{child_lead}{branch}"),
+            &format!("{child_lead}{next}"),
+        );
     }
 }

@@ -90,7 +90,8 @@ impl RuleIndex {
     /// Builds the index for `conditions` (one per rule, in order).
     #[must_use]
     pub fn new(conditions: &[&Cond], slots: &mut Slots) -> RuleIndex {
-        let constraints: Vec<Constraints> = conditions.iter().map(|c| necessary(c, slots)).collect();
+        let constraints: Vec<Constraints> =
+            conditions.iter().map(|c| necessary(c, slots)).collect();
         let mut uses: BTreeMap<SlotId, usize> = BTreeMap::new();
         for c in &constraints {
             for slot in c.keys() {
@@ -124,7 +125,10 @@ impl RuleIndex {
                 unconstrained,
             });
         }
-        RuleIndex { rules, slots: indexed }
+        RuleIndex {
+            rules,
+            slots: indexed,
+        }
     }
 
     /// The rules that may match the event in `frame`.
@@ -188,7 +192,9 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
                 && def.ty == FieldType::String
                 && test.modifier.is_none();
             let values: Option<BTreeSet<String>> = match (&test.op, &test.rhs) {
-                (Op::Eq | Op::EqEq, TestRhs::Value(v)) => Some(std::iter::once(v.clone()).collect()),
+                (Op::Eq | Op::EqEq, TestRhs::Value(v)) => {
+                    Some(std::iter::once(v.clone()).collect())
+                }
                 (Op::In | Op::Intersects, TestRhs::List(vs)) => Some(vs.iter().cloned().collect()),
                 _ => None,
             };

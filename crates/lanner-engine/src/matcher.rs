@@ -8,7 +8,8 @@
 
 use std::collections::HashSet;
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::GlobMatcher;
+use lanner_rules::pattern;
 use lanner_rules::syntax::ast::Op;
 use memchr::memmem::Finder;
 use regex::Regex;
@@ -22,8 +23,8 @@ pub enum StrMatcher {
     Ne(Box<str>),
     /// `<`, `<=`, `>`, `>=` (byte-wise, as C `strcmp`).
     Order(Op, Box<str>),
-    /// `contains`
-    Contains(Finder<'static>),
+    /// `contains` (boxed: a finder is large, the other variants small).
+    Contains(Box<Finder<'static>>),
     /// `icontains` (needle lower-cased).
     IContains(Box<[u8]>),
     /// `startswith`
@@ -59,22 +60,18 @@ impl StrMatcher {
             Op::Ne => StrMatcher::Ne(value.into()),
             Op::Lt | Op::Le | Op::Gt | Op::Ge => StrMatcher::Order(op, value.into()),
             Op::Contains | Op::BContains => {
-                StrMatcher::Contains(Finder::new(value.as_bytes()).into_owned())
+                StrMatcher::Contains(Box::new(Finder::new(value.as_bytes()).into_owned()))
             }
             Op::IContains => StrMatcher::IContains(value.to_ascii_lowercase().into_bytes().into()),
             Op::StartsWith | Op::BStartsWith => StrMatcher::StartsWith(value.into()),
             Op::EndsWith => StrMatcher::EndsWith(value.into()),
             Op::Glob | Op::IGlob => {
-                let glob = GlobBuilder::new(value)
-                    .literal_separator(false)
-                    .backslash_escape(true)
-                    .case_insensitive(op == Op::IGlob)
-                    .build()
+                let glob = pattern::glob(value, op == Op::IGlob)
                     .map_err(|e| MatcherError::Glob(value.to_owned(), e.kind().to_string()))?;
-                StrMatcher::Glob(Box::new(glob.compile_matcher()))
+                StrMatcher::Glob(Box::new(glob))
             }
             Op::Regex => {
-                let re = Regex::new(&format!("^(?:{value})$"))
+                let re = pattern::regex(value)
                     .map_err(|e| MatcherError::Regex(value.to_owned(), e.to_string()))?;
                 StrMatcher::Regex(Box::new(re))
             }
@@ -177,13 +174,10 @@ impl PathPrefixes {
         for path in paths {
             let mut components = Vec::new();
             for part in path.split('/').filter(|p| !p.is_empty()) {
-                if part.contains(['?', '*', '[']) {
-                    let glob = GlobBuilder::new(part)
-                        .literal_separator(true)
-                        .backslash_escape(true)
-                        .build()
+                if pattern::has_wildcards(part) {
+                    let glob = pattern::path_component(part)
                         .map_err(|e| MatcherError::Glob(part.to_owned(), e.kind().to_string()))?;
-                    components.push(Component::Glob(Box::new(glob.compile_matcher())));
+                    components.push(Component::Glob(Box::new(glob)));
                 } else {
                     components.push(Component::Literal(part.into()));
                 }
@@ -229,7 +223,11 @@ mod tests {
     fn regex_must_match_the_whole_value() {
         let m = StrMatcher::new(Op::Regex, "cre").expect("regex");
         assert!(!m.matches("create"));
-        assert!(StrMatcher::new(Op::Regex, "cre.*").expect("regex").matches("create"));
+        assert!(
+            StrMatcher::new(Op::Regex, "cre.*")
+                .expect("regex")
+                .matches("create")
+        );
     }
 
     #[test]

@@ -147,7 +147,12 @@ pub fn compile(cond: &Cond, slots: &mut Slots) -> Result<Node, CompileError> {
             if items.iter().any(|n| matches!(n, Node::Const(false))) {
                 Node::Const(false)
             } else {
-                Node::And(items.into_iter().filter(|n| !matches!(n, Node::Const(true))).collect())
+                Node::And(
+                    items
+                        .into_iter()
+                        .filter(|n| !matches!(n, Node::Const(true)))
+                        .collect(),
+                )
             }
         }
         Cond::Or(items) => {
@@ -158,7 +163,12 @@ pub fn compile(cond: &Cond, slots: &mut Slots) -> Result<Node, CompileError> {
             if items.iter().any(|n| matches!(n, Node::Const(true))) {
                 Node::Const(true)
             } else {
-                Node::Or(items.into_iter().filter(|n| !matches!(n, Node::Const(false))).collect())
+                Node::Or(
+                    items
+                        .into_iter()
+                        .filter(|n| !matches!(n, Node::Const(false)))
+                        .collect(),
+                )
             }
         }
         Cond::Not(inner) => match compile(inner, slots)? {
@@ -187,7 +197,10 @@ fn value_type(operand: &Operand) -> FieldType {
 }
 
 fn compile_test(test: &Test, slots: &mut Slots) -> Result<Node, CompileError> {
-    let numeric = matches!(value_type(&test.lhs), FieldType::Uint64 | FieldType::AbsTime);
+    let numeric = matches!(
+        value_type(&test.lhs),
+        FieldType::Uint64 | FieldType::AbsTime
+    );
     let kind = match &test.rhs {
         TestRhs::None => TestKind::Exists,
         TestRhs::Field(rhs) => TestKind::Field {
