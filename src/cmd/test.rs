@@ -55,7 +55,7 @@ pub fn run(rule_paths: &[PathBuf], paths: &[PathBuf], verbose: bool) -> anyhow::
                     Ok(()) if verbose => println!("  ok   {} ({})", case.name, case.location),
                     Ok(()) => {}
                     Err(why) => {
-                        failures.push(format!("  FAIL {} ({}): {why}", case.name, case.location))
+                        failures.push(format!("  FAIL {} ({}): {why}", case.name, case.location));
                     }
                 }
             }
