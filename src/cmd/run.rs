@@ -21,6 +21,9 @@ use lanner_engine::{Alert, Engine, Options, RuleMatching};
 use crate::cli::{Format, Matching, RunArgs};
 use crate::cmd::rules;
 
+/// More worker threads than this is a mistake, not a speed-up.
+const MAX_WORKERS: usize = 1024;
+
 /// Lines per batch, and bytes per batch, whichever comes first.
 const BATCH_LINES: usize = 2048;
 const BATCH_BYTES: usize = 1 << 20;
@@ -126,6 +129,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
         .max(1);
+    if workers > MAX_WORKERS {
+        anyhow::bail!("--workers can be at most {MAX_WORKERS}");
+    }
     let started = Instant::now();
     let progress = progress_bar(&inputs, args.quiet);
     let stdout = io::stdout();

@@ -150,3 +150,46 @@ fn falcos_rules_validate_without_errors() {
     let out = lanner(&["validate", "-r", arg(&rules)], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Rules files built to exhaust memory or the stack get errors, not crashes.
+#[test]
+fn hostile_rules_files_are_errors_not_crashes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rule = |cond: &str, output: &str| {
+        format!(
+            "- rule: R\n  desc: d\n  condition: {cond}\n  output: \"{output}\"\n  priority: INFO\n  source: k8s_audit\n"
+        )
+    };
+    let mut chain = String::from("- macro: m0\n  condition: ka.verb = a\n");
+    for i in 1..=3000 {
+        chain.push_str(&format!("- macro: m{i}\n  condition: m{}\n", i - 1));
+    }
+    chain.push_str(&rule("m3000", "o"));
+    let mut lists = String::from("- list: l0\n  items: [a, b]\n");
+    for i in 1..=40 {
+        lists.push_str(&format!("- list: l{i}\n  items: [l{0}, l{0}]\n", i - 1));
+    }
+    lists.push_str(&rule("ka.verb in (l40)", "o"));
+    let mut laughs = String::from("- list: x0\n  items: &a0 [a, b, c, d, e, f, g, h, i, j]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        laughs.push_str(&format!("- list: x{i}\n  items: &a{i} [{refs}]\n"));
+    }
+    let cases = [
+        ("chain", chain, "E312"),
+        ("lists", lists, "E312"),
+        ("laughs", laughs, "E101"),
+        (
+            "width",
+            rule("ka.verb = a", "a %999999999999999ka.verb"),
+            "E402",
+        ),
+        ("nbsp", rule("ka.verb = a", "a %\u{a0}x"), "E402"),
+    ];
+    for (name, text, code) in cases {
+        let path = write(&dir, &format!("{name}.yaml"), &text);
+        let out = lanner(&["validate", "-r", arg(&path)], None);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(code), "{name}: {}", stderr(&out));
+    }
+}

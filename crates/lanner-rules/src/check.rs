@@ -17,6 +17,9 @@ use crate::read::closest;
 use crate::syntax::ast::{self, Check, Expr, ExprKind, Op, Rhs, TextSpan, TransformArg, Value};
 use crate::syntax::print;
 
+/// The deepest chain of macros using macros.
+const MAX_MACRO_DEPTH: usize = 256;
+
 /// The type of a bound operand: element type and whether it is a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shape {
@@ -27,6 +30,12 @@ pub(crate) struct Shape {
 impl Compiler<'_> {
     /// Binds `expr` (from `scope`'s text) into a checked condition.
     pub(crate) fn bind(&mut self, expr: &Expr, scope: &Scope) -> Result<Cond, Failed> {
+        // Macro chains recurse once per macro: grow the stack rather than
+        // overflow on a long chain (the expanded size is checked after).
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.bind_expr(expr, scope))
+    }
+
+    fn bind_expr(&mut self, expr: &Expr, scope: &Scope) -> Result<Cond, Failed> {
         match &expr.kind {
             ExprKind::And(items) | ExprKind::Or(items) => {
                 let mut bound = Vec::with_capacity(items.len());
@@ -85,6 +94,18 @@ impl Compiler<'_> {
                 self.report(d);
                 return Err(Failed);
             }
+        }
+        if scope.macro_depth() >= MAX_MACRO_DEPTH {
+            let d = self
+                .error(
+                    Code::E312,
+                    format!("macros nest deeper than {MAX_MACRO_DEPTH} levels here"),
+                    span,
+                    scope,
+                )
+                .help("a macro using a macro using a macro...: flatten the chain");
+            self.report(d);
+            return Err(Failed);
         }
         let body = match &self.macros[index] {
             MacroState::Bound(body) => Arc::clone(body),

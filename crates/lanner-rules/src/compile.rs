@@ -49,6 +49,17 @@ impl Scope {
         }
     }
 
+    /// How many macros deep this scope is.
+    pub(crate) fn macro_depth(&self) -> usize {
+        let mut depth = 0;
+        let mut scope = self;
+        while let Scope::Macro { parent, .. } = scope {
+            depth += 1;
+            scope = parent;
+        }
+        depth
+    }
+
     pub(crate) fn skip_unknown(&self) -> bool {
         match self {
             Scope::Rule { skip_unknown, .. } => *skip_unknown,
@@ -216,9 +227,19 @@ impl<'a> Compiler<'a> {
     /// latest definition expands to that list's items (recursively).
     fn expand_lists(&mut self) {
         let store = self.store;
-        for (index, (name, _)) in store.lists.iter().enumerate() {
+        for (index, (name, def)) in store.lists.iter().enumerate() {
             let mut seen = HashSet::new();
-            let items = expand_list(store, index, &mut seen, &mut self.used_lists);
+            let mut budget = MAX_LIST_ITEMS;
+            let items = expand_list(store, index, &mut seen, &mut self.used_lists, &mut budget);
+            if budget == 0 {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E312,
+                        format!("list `{name}` expands to more than {MAX_LIST_ITEMS} items"),
+                    )
+                    .at(def.name_span),
+                );
+            }
             self.lists.insert(name.clone(), items);
         }
     }
@@ -334,6 +355,19 @@ impl<'a> Compiler<'a> {
             return Ok(None);
         }
         let (condition, output) = (condition?, output?);
+        let (size, depth) = measure(&condition, &mut HashMap::new());
+        if size > MAX_EXPANDED_NODES || depth > MAX_EXPANDED_DEPTH {
+            let d = Diagnostic::new(
+                Code::E312,
+                format!(
+                    "rule `{name}` is too large once its macros are expanded ({size} nodes, {depth} levels; at most {MAX_EXPANDED_NODES} nodes and {MAX_EXPANDED_DEPTH} levels)"
+                ),
+            )
+            .at(def.name_span)
+            .help("a macro used twice in a macro used twice... doubles at each level; restructure the macros");
+            self.report(d);
+            return Err(Failed);
+        }
         let file = self.sources.get(def.file);
         let line = file.line_col(def.name_span.start as usize).line;
         Ok(Some(Rule {
@@ -388,6 +422,41 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// The most nodes a rule's condition may have with its macros expanded.
+const MAX_EXPANDED_NODES: u64 = 200_000;
+/// The deepest a rule's condition may nest with its macros expanded.
+const MAX_EXPANDED_DEPTH: u32 = 2_000;
+
+/// Size and depth of a condition with macros expanded, each macro body
+/// measured once (bodies are shared, so this is linear in the macros).
+fn measure(cond: &Cond, memo: &mut HashMap<*const Cond, (u64, u32)>) -> (u64, u32) {
+    match cond {
+        Cond::And(items) | Cond::Or(items) => {
+            let (mut size, mut depth) = (1u64, 0u32);
+            for item in items {
+                let (s, d) = measure(item, memo);
+                size = size.saturating_add(s);
+                depth = depth.max(d);
+            }
+            (size, depth.saturating_add(1))
+        }
+        Cond::Not(inner) => {
+            let (s, d) = measure(inner, memo);
+            (s.saturating_add(1), d.saturating_add(1))
+        }
+        Cond::Macro { body, .. } => {
+            let key = std::sync::Arc::as_ptr(body);
+            if let Some(known) = memo.get(&key) {
+                return *known;
+            }
+            let measured = measure(body, memo);
+            memo.insert(key, measured);
+            measured
+        }
+        Cond::Test(_) => (1, 1),
+    }
+}
+
 fn visit(expr: &Expr, f: &mut impl FnMut(&Expr)) {
     f(expr);
     match &expr.kind {
@@ -397,11 +466,16 @@ fn visit(expr: &Expr, f: &mut impl FnMut(&Expr)) {
     }
 }
 
+/// The most items a list may expand to (lists of lists can double at each
+/// level).
+const MAX_LIST_ITEMS: usize = 100_000;
+
 fn expand_list(
     store: &Store,
     index: usize,
     seen: &mut HashSet<usize>,
     used: &mut HashSet<String>,
+    budget: &mut usize,
 ) -> Vec<String> {
     let Some((_, def)) = store.lists.get_index(index) else {
         return Vec::new();
@@ -409,6 +483,9 @@ fn expand_list(
     seen.insert(index);
     let mut out = Vec::with_capacity(def.items.len());
     for item in &def.items {
+        if *budget == 0 {
+            break;
+        }
         let referenced = store
             .lists
             .get_full(&item.value)
@@ -416,9 +493,12 @@ fn expand_list(
         match referenced {
             Some((i, name, _)) => {
                 used.insert(name.clone());
-                out.extend(expand_list(store, i, seen, used));
+                out.extend(expand_list(store, i, seen, used, budget));
             }
-            None => out.push(unquote_item(&item.value)),
+            None => {
+                *budget -= 1;
+                out.push(unquote_item(&item.value));
+            }
         }
     }
     seen.remove(&index);

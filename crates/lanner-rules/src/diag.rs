@@ -69,6 +69,7 @@ codes! {
     E309 => "incompatible field comparison",
     E310 => "unsupported exception comparison",
     E311 => "list used where a single value is expected",
+    E312 => "too large after expansion",
     E401 => "unknown field in output",
     E402 => "invalid output template",
     W101 => "rules for another event source skipped",

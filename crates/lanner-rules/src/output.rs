@@ -14,6 +14,9 @@ use crate::read::closest;
 use crate::syntax::ast::{self, TextSpan};
 use crate::syntax::{parse_operand, write_operand};
 
+/// The widest `%Nfield` accepted (a width pads every alert to N characters).
+const MAX_WIDTH: usize = 1024;
+
 const TRANSFORMERS: &[&str] = &[
     "tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt",
 ];
@@ -48,6 +51,17 @@ impl Compiler<'_> {
             let digits = template[i..].bytes().take_while(u8::is_ascii_digit).count();
             let width = template[i..i + digits].parse::<usize>().ok();
             i += digits;
+            if digits > 0 && width.is_none_or(|w| w > MAX_WIDTH) {
+                let d = self.error(
+                    Code::E402,
+                    format!("a field width can be at most {MAX_WIDTH}"),
+                    span(start, i),
+                    scope,
+                );
+                self.report(d);
+                failed = true;
+                continue;
+            }
             let rest = &template[i..];
             if rest.is_empty() {
                 let message = if digits > 0 {
@@ -73,10 +87,11 @@ impl Compiler<'_> {
             } else {
                 failed = true;
                 // Skip the bad token and keep checking the rest.
+                let first = rest.chars().next().map_or(1, char::len_utf8);
                 i += rest
                     .find(|c: char| c.is_whitespace() || c == '%')
                     .unwrap_or(rest.len())
-                    .max(1);
+                    .max(first);
             }
         }
         if failed {

@@ -131,6 +131,7 @@ fn parse_text(
         stack: Vec::new(),
         docs: Vec::new(),
         anchors: Vec::new(),
+        copied: 0,
     };
     let mut input = text.as_bytes();
     let mut parser = Parser::new();
@@ -143,6 +144,13 @@ fn parse_text(
                 let end = offset(file, event.end_mark).max(start);
                 reached.set(end);
                 builder.on_event(event, Span::new(file_id, start..end));
+                if builder.copied > MAX_ALIAS_NODES {
+                    return Err(Diagnostic::new(
+                        Code::E101,
+                        format!("aliases copy more than {MAX_ALIAS_NODES} nodes; rules files do not need that many"),
+                    )
+                    .at(Span::new(file_id, start..end)));
+                }
                 if done {
                     return Ok(builder.docs);
                 }
@@ -174,7 +182,25 @@ struct Builder<'a> {
     file: &'a SourceFile,
     stack: Vec<Open>,
     docs: Vec<Node>,
-    anchors: Vec<(String, Node)>,
+    anchors: Vec<(String, Node, usize)>,
+    /// Nodes copied by aliases so far (capped: "billion laughs").
+    copied: usize,
+}
+
+/// The most nodes aliases may copy in one file.
+const MAX_ALIAS_NODES: usize = 100_000;
+
+fn count(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Null | Kind::Scalar(_) => 1,
+        Kind::Seq(items) => 1 + items.iter().map(count).sum::<usize>(),
+        Kind::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count(k) + count(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -198,18 +224,26 @@ impl Builder<'_> {
             }
             EventData::SequenceEnd | EventData::MappingEnd => self.close(span),
             EventData::Alias { anchor } => {
-                let node = self
+                let null = Node {
+                    kind: Kind::Null,
+                    span,
+                };
+                let found = self
                     .anchors
                     .iter()
                     .rev()
-                    .find(|(name, _)| *name == anchor)
-                    .map_or(
-                        Node {
-                            kind: Kind::Null,
-                            span,
-                        },
-                        |(_, node)| node.clone(),
-                    );
+                    .find(|(name, _, _)| *name == anchor);
+                let node = match found {
+                    Some((_, node, size)) if self.copied + size <= MAX_ALIAS_NODES => {
+                        self.copied += size;
+                        node.clone()
+                    }
+                    Some((_, _, size)) => {
+                        self.copied += size;
+                        null
+                    }
+                    None => null,
+                };
                 self.push(node);
             }
             EventData::StreamStart { .. }
@@ -221,7 +255,7 @@ impl Builder<'_> {
 
     fn remember(&mut self, anchor: Option<String>, node: &Node) {
         if let Some(anchor) = anchor {
-            self.anchors.push((anchor, node.clone()));
+            self.anchors.push((anchor, node.clone(), count(node)));
         }
     }
 

@@ -506,9 +506,9 @@ impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match NumOrText::deserialize(d)? {
             NumOrText::Int(n) => Ok(Seconds(Duration::from_secs(n))),
-            NumOrText::Num(n) if n >= 0.0 && n.is_finite() => {
-                Ok(Seconds(Duration::from_secs_f64(n)))
-            }
+            NumOrText::Num(n) if n >= 0.0 && n.is_finite() => Duration::try_from_secs_f64(n)
+                .map(Seconds)
+                .map_err(|_| de::Error::custom(format!("duration {n} is too large"))),
             NumOrText::Num(n) => Err(de::Error::custom(format!(
                 "duration {n} is negative or not finite"
             ))),
@@ -655,8 +655,11 @@ impl Config {
         if self.pipeline.queue_events == 0 {
             return Err(("pipeline.queue_events".into(), "must be at least 1".into()));
         }
-        if self.pipeline.workers == 0 {
-            return Err(("pipeline.workers".into(), "must be at least 1".into()));
+        if self.pipeline.workers == 0 || self.pipeline.workers > 1024 {
+            return Err((
+                "pipeline.workers".into(),
+                "must be between 1 and 1024".into(),
+            ));
         }
         for (i, output) in self.outputs.iter().enumerate() {
             let key = |k: &str| format!("outputs[{i}].{k}");

@@ -133,7 +133,7 @@ impl Sender {
             }
             tracing::debug!(output = %self.labels.output, attempt, "POST failed ({reason}); retrying in {wait:?}");
             tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(self.max_backoff);
+            wait = (wait.saturating_mul(2)).min(self.max_backoff);
         }
     }
 }

@@ -97,8 +97,9 @@ impl Program {
         if started.is_some_and(|s| s.elapsed() >= HEALTHY_AFTER) {
             self.backoff = self.config.restart_backoff.0;
         }
-        self.next_start = Instant::now() + self.backoff;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        let now = Instant::now();
+        self.next_start = now.checked_add(self.backoff).unwrap_or(now + MAX_BACKOFF);
+        self.backoff = self.backoff.saturating_mul(2).min(MAX_BACKOFF);
     }
 
     /// Kills a command whose stdin failed, so that it is restarted.
