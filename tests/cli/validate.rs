@@ -154,6 +154,7 @@ fn falcos_rules_validate_without_errors() {
 /// Rules files built to exhaust memory or the stack get errors, not crashes.
 #[test]
 fn hostile_rules_files_are_errors_not_crashes() {
+    use std::fmt::Write as _;
     let dir = tempfile::tempdir().expect("tempdir");
     let rule = |cond: &str, output: &str| {
         format!(
@@ -162,18 +163,18 @@ fn hostile_rules_files_are_errors_not_crashes() {
     };
     let mut chain = String::from("- macro: m0\n  condition: ka.verb = a\n");
     for i in 1..=3000 {
-        chain.push_str(&format!("- macro: m{i}\n  condition: m{}\n", i - 1));
+        let _ = writeln!(chain, "- macro: m{i}\n  condition: m{}", i - 1);
     }
     chain.push_str(&rule("m3000", "o"));
     let mut lists = String::from("- list: l0\n  items: [a, b]\n");
     for i in 1..=40 {
-        lists.push_str(&format!("- list: l{i}\n  items: [l{0}, l{0}]\n", i - 1));
+        let _ = writeln!(lists, "- list: l{i}\n  items: [l{0}, l{0}]", i - 1);
     }
     lists.push_str(&rule("ka.verb in (l40)", "o"));
     let mut laughs = String::from("- list: x0\n  items: &a0 [a, b, c, d, e, f, g, h, i, j]\n");
     for i in 1..10 {
         let refs = vec![format!("*a{}", i - 1); 10].join(", ");
-        laughs.push_str(&format!("- list: x{i}\n  items: &a{i} [{refs}]\n"));
+        let _ = writeln!(laughs, "- list: x{i}\n  items: &a{i} [{refs}]");
     }
     let cases = [
         ("chain", chain, "E312"),

@@ -490,15 +490,12 @@ fn expand_list(
             .lists
             .get_full(&item.value)
             .filter(|(i, _, l)| !seen.contains(i) && l.first < def.visibility);
-        match referenced {
-            Some((i, name, _)) => {
-                used.insert(name.clone());
-                out.extend(expand_list(store, i, seen, used, budget));
-            }
-            None => {
-                *budget -= 1;
-                out.push(unquote_item(&item.value));
-            }
+        if let Some((i, name, _)) = referenced {
+            used.insert(name.clone());
+            out.extend(expand_list(store, i, seen, used, budget));
+        } else {
+            *budget -= 1;
+            out.push(unquote_item(&item.value));
         }
     }
     seen.remove(&index);
