@@ -11,39 +11,11 @@ use std::hint::black_box;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use lanner_audit::decode_payload;
-use lanner_corpus::{Config, lines};
 
-const EVENTS: u64 = 20_000;
+#[path = "common/corpora.rs"]
+mod corpora;
 
-/// The corpora: (name, lines, bytes counting newlines).
-fn corpora() -> Vec<(&'static str, Vec<String>, u64)> {
-    [
-        (
-            "benign",
-            Config {
-                events: EVENTS,
-                seed: 1,
-                ..Config::default()
-            },
-        ),
-        (
-            "match_heavy",
-            Config {
-                events: EVENTS,
-                seed: 1,
-                match_heavy: true,
-                ..Config::default()
-            },
-        ),
-    ]
-    .into_iter()
-    .map(|(name, config)| {
-        let lines: Vec<String> = lines(&config).collect();
-        let bytes = lines.iter().map(|l| l.len() as u64 + 1).sum();
-        (name, lines, bytes)
-    })
-    .collect()
-}
+use corpora::{EVENTS, corpora};
 
 fn decode_all(lines: &[String]) -> u64 {
     let mut num = 1;

@@ -16,11 +16,12 @@ use std::path::Path;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use lanner_audit::decode_payload;
-use lanner_corpus::{Config, lines};
+#[path = "common/corpora.rs"]
+mod corpora;
+
+use corpora::{EVENTS, corpora};
 use lanner_engine::{Engine, Options};
 use lanner_rules::Loader;
-
-const EVENTS: u64 = 20_000;
 
 /// Falco's k8s audit rules, or Lanner's `rules/` when they are absent.
 fn engine() -> (&'static str, Engine) {
@@ -69,32 +70,11 @@ fn run(engine: &Engine, lines: &[String]) -> (u64, u64, u64) {
 
 fn bench_evaluate(c: &mut Criterion) {
     let (label, engine) = engine();
-    let corpora = [
-        (
-            "benign",
-            Config {
-                events: EVENTS,
-                seed: 1,
-                ..Config::default()
-            },
-        ),
-        (
-            "match_heavy",
-            Config {
-                events: EVENTS,
-                seed: 1,
-                match_heavy: true,
-                ..Config::default()
-            },
-        ),
-    ];
     let mut group = c.benchmark_group("evaluate");
     // One iteration is a whole corpus: flat sampling keeps within --measurement-time.
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     group.throughput(Throughput::Elements(EVENTS));
-    for (name, config) in corpora {
-        let lines: Vec<String> = lines(&config).collect();
-        let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    for (name, lines, bytes) in corpora() {
         let (events, alerts, _) = run(&engine, &lines);
         assert_eq!(events, EVENTS);
         eprintln!("{label}/{name}: {events} events, {bytes} bytes, {alerts} alerts");
