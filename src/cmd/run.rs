@@ -307,6 +307,7 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
     };
     let mut notes = batch.notes.iter().peekable();
     let mut alerts: Vec<Alert> = Vec::new();
+    let mut scratch = engine.scratch();
     let mut num = batch.first_num;
     for &(number, start, end) in &batch.lines {
         while let Some((_, note)) = notes.next_if(|(line, _)| *line < number) {
@@ -334,7 +335,7 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
             num = num.max(event.num());
             done.events += 1;
             alerts.clear();
-            engine.process(&event, &mut alerts);
+            engine.process_with(&event, &mut scratch, &mut alerts);
             for alert in &alerts {
                 *done.alerts.entry(alert.rule).or_default() += 1;
                 let line = match format {

@@ -13,8 +13,8 @@ use lanner_rules::checked::{OutputPart, Rule};
 use lanner_rules::{Priority, RuleSet};
 
 use crate::alert::{Alert, OutputProgram};
-use crate::eval::Frame;
-use crate::index::RuleIndex;
+use crate::eval::{Frame, Scratch};
+use crate::index::{RuleIndex, iter_bits};
 use crate::program::{CompileError, Node, Slots, compile};
 
 /// `rule_matching`: how many rules may alert on one event.
@@ -130,6 +130,12 @@ impl Engine {
         })
     }
 
+    /// Empty buffers for [`Engine::process_with`] (of any engine).
+    #[must_use]
+    pub fn scratch(&self) -> Scratch {
+        Scratch::new()
+    }
+
     /// The rules that run, in evaluation order.
     #[must_use]
     pub fn rules(&self) -> &[CompiledRule] {
@@ -138,15 +144,25 @@ impl Engine {
 
     /// Evaluates every selected rule on `event` and appends its alerts to
     /// `alerts`, in rule order.
+    ///
+    /// A convenience for [`Engine::process_with`] with fresh buffers; loops
+    /// over many events should keep a [`Scratch`] and call that instead.
     pub fn process(&self, event: &Event, alerts: &mut Vec<Alert>) {
-        let mut frame = Frame::new(event, &self.slots);
+        self.process_with(event, &mut Scratch::new(), alerts);
+    }
+
+    /// [`Engine::process`] reusing the buffers in `scratch` (any scratch:
+    /// the results do not depend on what it held before).
+    pub fn process_with(&self, event: &Event, scratch: &mut Scratch, alerts: &mut Vec<Alert>) {
+        let mut frame = Frame::with_scratch(event, &self.slots, scratch);
         match &self.index {
             Some(index) => {
-                let candidates = index.candidates(&mut frame);
-                self.evaluate(candidates.iter(), &mut frame, alerts);
+                index.candidates_into(&mut frame, &mut scratch.bits);
+                self.evaluate(iter_bits(&scratch.bits), &mut frame, alerts);
             }
             None => self.evaluate(0..self.rules.len(), &mut frame, alerts),
         }
+        frame.recycle(scratch);
     }
 
     fn evaluate(
@@ -246,7 +262,118 @@ pub fn output_keys(parts: &[OutputPart]) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard;
+    use super::{Engine, Options, RuleMatching, wildcard};
+
+    fn engine(rules: &str, rule_matching: RuleMatching, prefilter: bool) -> Engine {
+        let mut loader = lanner_rules::Loader::new();
+        loader.add_source("rules.yaml", rules);
+        let ruleset = loader.finish().ruleset;
+        let options = Options {
+            rule_matching,
+            prefilter,
+            ..Options::default()
+        };
+        Engine::new(&ruleset, &options).expect("engine")
+    }
+
+    const RULES: &str = r"
+- rule: Exec into pod
+  desc: exec
+  condition: ka.verb = create and ka.target.subresource = exec
+  output: exec by %ka.user.name into %ka.target.name
+  priority: NOTICE
+  source: k8s_audit
+- rule: Secret read
+  desc: secret
+  condition: ka.verb in (get, list) and ka.target.resource = secrets and ka.user.name != admin
+  output: secret %ka.target.name read by %ka.user.name
+  priority: WARNING
+  source: k8s_audit
+- rule: Anyone
+  desc: any user
+  condition: ka.user.name exists and not ka.user.name in (system:a, system:b)
+  output: user %ka.user.name verb %ka.verb
+  priority: INFO
+  source: k8s_audit
+";
+
+    const OTHER_RULES: &str = r"
+- rule: Deletes
+  desc: deletes
+  condition: ka.verb = delete and ka.target.resource in (pods, secrets)
+  output: %ka.target.resource %ka.target.name deleted by %ka.user.name
+  priority: NOTICE
+  source: k8s_audit
+";
+
+    fn events() -> Vec<lanner_audit::Event> {
+        let lines = [
+            r#"{"kind":"Event","auditID":"1","stage":"ResponseComplete","verb":"create","user":{"username":"alice"},"objectRef":{"resource":"pods","name":"web","subresource":"exec"},"stageTimestamp":"2024-05-01T12:00:00Z"}"#,
+            r#"{"kind":"Event","auditID":"2","stage":"ResponseComplete","verb":"get","user":{"username":"bob"},"objectRef":{"resource":"secrets","name":"db"},"stageTimestamp":"2024-05-01T12:00:01Z"}"#,
+            r#"{"kind":"Event","auditID":"3","stage":"ResponseComplete","verb":"delete","user":{"username":"system:a"},"objectRef":{"resource":"pods","name":"old"},"stageTimestamp":"2024-05-01T12:00:02Z"}"#,
+            r#"{"kind":"Event","auditID":"4","stage":"ResponseComplete","verb":"list","objectRef":{"resource":"secrets"},"stageTimestamp":"2024-05-01T12:00:03Z"}"#,
+        ];
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            for event in
+                lanner_audit::decode_payload(line.as_bytes(), i as u64 + 1).expect("decode")
+            {
+                out.push(event.expect("event"));
+            }
+        }
+        out
+    }
+
+    fn messages(
+        engine: &Engine,
+        event: &lanner_audit::Event,
+        scratch: Option<&mut super::Scratch>,
+    ) -> Vec<(usize, String)> {
+        let mut alerts = Vec::new();
+        match scratch {
+            Some(scratch) => engine.process_with(event, scratch, &mut alerts),
+            None => engine.process(event, &mut alerts),
+        }
+        alerts.into_iter().map(|a| (a.rule, a.message)).collect()
+    }
+
+    #[test]
+    fn a_shared_scratch_gives_the_results_of_fresh_ones() {
+        let events = events();
+        let engines = [
+            engine(RULES, RuleMatching::All, true),
+            engine(RULES, RuleMatching::All, false),
+            engine(RULES, RuleMatching::First, true),
+            engine(OTHER_RULES, RuleMatching::All, true),
+            engine(OTHER_RULES, RuleMatching::All, false),
+        ];
+        // The prefilter (with several indexed fields, and with none) changes
+        // no result.
+        for event in &events {
+            assert_eq!(
+                messages(&engines[0], event, None),
+                messages(&engines[1], event, None)
+            );
+            assert_eq!(
+                messages(&engines[3], event, None),
+                messages(&engines[4], event, None)
+            );
+        }
+        // One scratch across events and engines (as after a reload).
+        let mut scratch = engines[0].scratch();
+        let mut total = 0;
+        for round in 0..3 {
+            for engine in &engines {
+                for event in &events {
+                    let fresh = messages(engine, event, None);
+                    let shared = messages(engine, event, Some(&mut scratch));
+                    assert_eq!(fresh, shared, "round {round}");
+                    total += fresh.len();
+                }
+            }
+        }
+        assert!(total > 0);
+    }
 
     #[test]
     fn wildcard_matches_star_anywhere() {

@@ -14,22 +14,44 @@ use lanner_rules::syntax::ast::{Modifier, Op};
 use crate::matcher::StrMatcher;
 use crate::program::{Lhs, Node, Slots, TestKind, TestNode};
 
-/// A slot of the per-event cache.
-#[derive(Clone, Debug)]
-enum Slot<'e> {
-    /// Not extracted yet.
-    Unread,
-    /// Extracted: not available.
-    Missing,
-    /// Extracted: this value.
-    Value(Value<'e>),
+/// Reusable buffers for evaluating events one after another: the field
+/// cache's storage and the prefilter's candidate set. Owned by a worker
+/// loop and passed to [`Engine::process_with`](crate::Engine::process_with),
+/// it saves the per-event allocations and resets of a fresh cache. One
+/// scratch may serve any engine (a reloaded one included).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Per slot: the generation in which it was last read, and where its
+    /// value is in `values` (valid only for the current generation).
+    seen: Vec<(u32, u32)>,
+    /// The current generation (one per event).
+    generation: u32,
+    /// The storage of a frame's values, empty between events.
+    values: Vec<Option<Value<'static>>>,
+    /// The prefilter's candidate rules.
+    pub(crate) bits: Vec<u64>,
+}
+
+impl Scratch {
+    /// Empty buffers (allocated on first use).
+    #[must_use]
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
 }
 
 /// One event being evaluated, with its field cache.
+///
+/// The cache is sparse: `seen` says, per slot, whether the slot was read in
+/// this frame's generation and where its value went in `values` (`None`:
+/// not available). Starting an event is bumping the generation, whatever
+/// the number of slots.
 pub struct Frame<'e, 's> {
     event: &'e Event,
     slots: &'s Slots,
-    cache: Vec<Slot<'e>>,
+    seen: Vec<(u32, u32)>,
+    generation: u32,
+    values: Vec<Option<Value<'e>>>,
 }
 
 impl<'e, 's> Frame<'e, 's> {
@@ -39,8 +61,47 @@ impl<'e, 's> Frame<'e, 's> {
         Frame {
             event,
             slots,
-            cache: vec![Slot::Unread; slots.len()],
+            seen: vec![(0, 0); slots.len()],
+            generation: 1,
+            values: Vec::new(),
         }
+    }
+
+    /// A frame for `event` with an empty cache, using the buffers of
+    /// `scratch` (give them back with [`Frame::recycle`]).
+    #[must_use]
+    pub fn with_scratch(
+        event: &'e Event,
+        slots: &'s Slots,
+        scratch: &mut Scratch,
+    ) -> Frame<'e, 's> {
+        let mut seen = std::mem::take(&mut scratch.seen);
+        let mut generation = scratch.generation.wrapping_add(1);
+        if generation == 0 {
+            // Wrapped: forget every stamp so none can look current.
+            seen.fill((0, 0));
+            generation = 1;
+        }
+        if seen.len() < slots.len() {
+            seen.resize(slots.len(), (0, 0));
+        }
+        scratch.generation = generation;
+        // `values` is empty: `Value<'static>` is a `Value<'e>` (covariance).
+        let mut values: Vec<Option<Value<'e>>> = std::mem::take(&mut scratch.values);
+        values.reserve(slots.len());
+        Frame {
+            event,
+            slots,
+            seen,
+            generation,
+            values,
+        }
+    }
+
+    /// Gives the frame's buffers back to `scratch` for the next event.
+    pub fn recycle(self, scratch: &mut Scratch) {
+        scratch.values = unborrow(self.values);
+        scratch.seen = self.seen;
     }
 
     /// The event.
@@ -52,17 +113,17 @@ impl<'e, 's> Frame<'e, 's> {
     /// The raw value of a slot (extracted once).
     pub fn slot(&mut self, slot: crate::program::SlotId) -> Option<&Value<'e>> {
         let index = slot.0 as usize;
-        if matches!(self.cache.get(index)?, Slot::Unread) {
+        let (stamp, at) = *self.seen.get(index)?;
+        let at = if stamp == self.generation {
+            at as usize
+        } else {
             let (field, arg) = self.slots.fields.get(index)?;
-            self.cache[index] = match extract(self.event, *field, arg.as_ref()) {
-                Some(value) => Slot::Value(value),
-                None => Slot::Missing,
-            };
-        }
-        match self.cache.get(index)? {
-            Slot::Value(value) => Some(value),
-            Slot::Unread | Slot::Missing => None,
-        }
+            let at = self.values.len();
+            self.values.push(extract(self.event, *field, arg.as_ref()));
+            self.seen[index] = (self.generation, at as u32);
+            at
+        };
+        self.values.get(at)?.as_ref()
     }
 
     /// The value of a field after its transformers; `None` if not available.
@@ -134,6 +195,18 @@ impl<'e, 's> Frame<'e, 's> {
             }
         }
     }
+}
+
+/// Empties `values` and returns its storage with another lifetime.
+///
+/// Safe code: the vector is emptied first, so the closure never runs, and
+/// collecting a `vec::IntoIter` into a `Vec` of an element type of the same
+/// size and alignment reuses the allocation (the standard library's
+/// in-place collection; a test checks that it happens). Were it not reused,
+/// this would merely allocate.
+fn unborrow<'b>(mut values: Vec<Option<Value<'_>>>) -> Vec<Option<Value<'b>>> {
+    values.clear();
+    values.into_iter().map(|_| unreachable!()).collect()
 }
 
 /// Applies a comparison to an available value.
@@ -216,5 +289,28 @@ pub fn transform<'e>(t: Transformer, value: Value<'e>) -> Option<Value<'e>> {
             Value::List(items) => items.len() as u64,
             Value::U64(_) | Value::Bool(_) => return None,
         })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use lanner_audit::Value;
+
+    use super::unborrow;
+
+    #[test]
+    fn unborrow_keeps_the_allocation() {
+        let text = String::from("borrowed");
+        let mut values: Vec<Option<Value<'_>>> = Vec::with_capacity(16);
+        values.push(Some(Value::Str(Cow::Borrowed(&text))));
+        values.push(None);
+        let ptr = values.as_ptr().cast::<u8>();
+        let recycled: Vec<Option<Value<'static>>> = unborrow(values);
+        drop(text);
+        assert!(recycled.is_empty());
+        assert_eq!(recycled.capacity(), 16);
+        assert_eq!(recycled.as_ptr().cast::<u8>(), ptr);
     }
 }

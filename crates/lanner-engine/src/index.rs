@@ -11,7 +11,9 @@
 //! rule outside the candidates would have evaluated to false anyway, so
 //! results are identical with and without the index (a test checks it).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 
 use lanner_audit::FieldType;
 use lanner_rules::checked::{Cond, TestRhs};
@@ -33,40 +35,32 @@ impl RuleBits {
         RuleBits(vec![0; rules.div_ceil(64)])
     }
 
-    fn all(rules: usize) -> RuleBits {
-        let mut bits = RuleBits::empty(rules);
-        for i in 0..rules {
-            bits.set(i);
-        }
-        bits
-    }
-
     fn set(&mut self, i: usize) {
         if let Some(word) = self.0.get_mut(i / 64) {
             *word |= 1 << (i % 64);
         }
     }
+}
 
-    fn and_with(&mut self, other: &RuleBits) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
-            *a &= b;
-        }
+fn and_words(bits: &mut [u64], other: &[u64]) {
+    for (a, b) in bits.iter_mut().zip(other) {
+        *a &= b;
     }
+}
 
-    /// The rule positions in the set, in order.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, &word)| {
-            let mut word = word;
-            std::iter::from_fn(move || {
-                if word == 0 {
-                    return None;
-                }
-                let bit = word.trailing_zeros() as usize;
-                word &= word - 1;
-                Some(w * 64 + bit)
-            })
+/// The positions of the set bits of `words`, in order.
+pub fn iter_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            if word == 0 {
+                return None;
+            }
+            let bit = word.trailing_zeros() as usize;
+            word &= word - 1;
+            Some(w * 64 + bit)
         })
-    }
+    })
 }
 
 /// One indexed field: which rules may match for each of its values.
@@ -77,6 +71,16 @@ struct SlotIndex {
     /// Rules without a constraint on this field (the answer for other values
     /// and for a missing field).
     unconstrained: RuleBits,
+}
+
+impl SlotIndex {
+    /// The rules the value of this field in `frame` leaves possible.
+    fn allowed(&self, frame: &mut Frame<'_, '_>) -> &RuleBits {
+        match frame.slot(self.slot) {
+            Some(Value::Str(v)) => self.by_value.get(&**v).unwrap_or(&self.unconstrained),
+            _ => &self.unconstrained,
+        }
+    }
 }
 
 /// The prefilter of an engine.
@@ -110,7 +114,7 @@ impl RuleIndex {
                     unconstrained.set(i);
                 }
             }
-            let mut by_value: HashMap<Box<str>, RuleBits> = HashMap::new();
+            let mut by_value: HashMap<Box<str>, RuleBits> = HashMap::default();
             for (i, c) in constraints.iter().enumerate() {
                 for value in c.get(&slot).into_iter().flatten() {
                     by_value
@@ -131,17 +135,22 @@ impl RuleIndex {
         }
     }
 
-    /// The rules that may match the event in `frame`.
-    pub fn candidates(&self, frame: &mut Frame<'_, '_>) -> RuleBits {
-        let mut bits = RuleBits::all(self.rules);
-        for index in &self.slots {
-            let allowed = match frame.slot(index.slot) {
-                Some(Value::Str(v)) => index.by_value.get(&**v).unwrap_or(&index.unconstrained),
-                _ => &index.unconstrained,
-            };
-            bits.and_with(allowed);
+    /// The rules that may match the event in `frame`, as bit words in
+    /// `bits` (overwritten; rule `i` is bit `i % 64` of word `i / 64`).
+    pub fn candidates_into(&self, frame: &mut Frame<'_, '_>, bits: &mut Vec<u64>) {
+        bits.clear();
+        let mut fields = self.slots.iter();
+        if let Some(first) = fields.next() {
+            bits.extend_from_slice(&first.allowed(frame).0);
+        } else {
+            bits.resize(self.rules.div_ceil(64), !0);
+            if let Some(last) = bits.last_mut().filter(|_| self.rules % 64 != 0) {
+                *last = (1 << (self.rules % 64)) - 1;
+            }
         }
-        bits
+        for index in fields {
+            and_words(bits, &index.allowed(frame).0);
+        }
     }
 
     /// How many fields are indexed.
@@ -211,7 +220,7 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
 
 #[cfg(test)]
 mod tests {
-    use super::RuleBits;
+    use super::{RuleBits, and_words, iter_bits};
 
     #[test]
     fn bits_iterate_in_order_across_words() {
@@ -219,11 +228,14 @@ mod tests {
         for i in [0, 5, 63, 64, 129] {
             bits.set(i);
         }
-        assert_eq!(bits.iter().collect::<Vec<_>>(), vec![0, 5, 63, 64, 129]);
+        assert_eq!(
+            iter_bits(&bits.0).collect::<Vec<_>>(),
+            vec![0, 5, 63, 64, 129]
+        );
         let mut other = RuleBits::empty(130);
         other.set(64);
         other.set(5);
-        bits.and_with(&other);
-        assert_eq!(bits.iter().collect::<Vec<_>>(), vec![5, 64]);
+        and_words(&mut bits.0, &other.0);
+        assert_eq!(iter_bits(&bits.0).collect::<Vec<_>>(), vec![5, 64]);
     }
 }

@@ -6,8 +6,7 @@
 //! a value then does no allocation except for `icontains` on non-ASCII-lower
 //! text.
 
-use std::collections::HashSet;
-
+use foldhash::HashSet;
 use globset::GlobMatcher;
 use lanner_rules::pattern;
 use lanner_rules::syntax::ast::Op;

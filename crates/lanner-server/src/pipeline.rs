@@ -158,11 +158,12 @@ fn evaluate(
     capacity: usize,
 ) {
     let mut alerts = Vec::new();
+    let mut scratch = rules.engine().scratch();
     while let Ok(batch) = rx.recv() {
         let engine = rules.engine();
         for event in &batch.events {
             alerts.clear();
-            engine.process(event, &mut alerts);
+            engine.process_with(event, &mut scratch, &mut alerts);
             for alert in &alerts {
                 outputs.dispatch(&engine, alert, batch.received);
             }
