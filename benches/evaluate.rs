@@ -53,12 +53,14 @@ fn engine() -> (&'static str, Engine) {
 fn run(engine: &Engine, lines: &[String]) -> (u64, u64, u64) {
     let (mut num, mut alert_count, mut rendered) = (1, 0, 0);
     let mut alerts = Vec::new();
+    // One scratch for the whole corpus, as `lanner run` keeps one per batch.
+    let mut scratch = engine.scratch();
     for line in lines {
         for event in decode_payload(black_box(line.as_bytes()), num).expect("corpus lines decode") {
             let event = event.expect("corpus events decode");
             num += 1;
             alerts.clear();
-            engine.process(&event, &mut alerts);
+            engine.process_with(&event, &mut scratch, &mut alerts);
             for alert in &alerts {
                 alert_count += 1;
                 rendered += black_box(engine.render_json(alert)).len() as u64;

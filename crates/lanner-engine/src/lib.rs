@@ -40,6 +40,6 @@ mod program;
 
 pub use alert::{Alert, FieldValue, NA, render_value, utc_time};
 pub use engine::{CompiledRule, Engine, EngineError, Options, RuleMatching, output_keys};
-pub use eval::{Frame, transform};
+pub use eval::{Frame, Scratch, transform};
 pub use matcher::{MatcherError, PathPrefixes, StrMatcher, StrSet};
 pub use program::{CompileError, Node, SlotId, Slots, compile};
