@@ -119,12 +119,11 @@ impl Parser<'_> {
         self.pos += 1;
         let mut flags = 0;
         loop {
-            let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            let Some(found) = memchr::memchr2(b'"', b'\\', rest) else {
+            let Some(found) = quote_or_backslash(self.bytes, self.pos) else {
                 self.pos = self.bytes.len();
                 return Err(self.error("unterminated string"));
             };
-            self.pos += found;
+            self.pos = found;
             if self.peek() == Some(b'"') {
                 self.pos += 1;
                 return Ok(flags);
@@ -259,6 +258,40 @@ impl Parser<'_> {
     }
 }
 
+/// The first `"` or `\\` at or after `from`. Most strings of an audit event are short (keys,
+/// names, verbs): the first 32 bytes are searched eight at a time in a `u64`, which skips
+/// the call and setup of a vector search, and the rest of a longer string goes to
+/// `memchr2`. Parsing the benign corpus went from 819-885k to 935-992k events/s
+/// (docs/performance.md).
+fn quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_le_bytes([b'\\'; 8]);
+    let mut at = from;
+    for _ in 0..4 {
+        let Some(chunk) = bytes
+            .get(at..at + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk);
+        // A byte of `q` (or `b`) is zero where `word` has a quote (or a backslash). The
+        // lowest high bit set in `(x - ONES) & !x & HIGH` marks the first zero byte of `x`
+        // exactly (borrows only make bits above it unreliable), and little-endian order
+        // puts the first byte lowest.
+        let q = word ^ QUOTES;
+        let b = word ^ BACKSLASHES;
+        let found = (q.wrapping_sub(ONES) & !q | b.wrapping_sub(ONES) & !b) & HIGH;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'"', b'\\', bytes.get(at..)?).map(|i| at + i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +353,41 @@ mod tests {
             parse(deep).unwrap_err().reason,
             "nesting deeper than 300 levels"
         );
+    }
+
+    #[test]
+    fn quote_or_backslash_finds_the_first_one_at_every_position() {
+        for len in 0..80 {
+            for at in 0..len {
+                for special in [b'"', b'\\'] {
+                    let mut bytes = vec![b'a'; len];
+                    // Bytes next to the searched ones must not be mistaken for them.
+                    bytes.iter_mut().enumerate().for_each(|(i, b)| {
+                        *b = [b'!', b'#', b'[', b']', 0x80, 0xff, b'a'][i % 7];
+                    });
+                    bytes[at] = special;
+                    if at + 1 < len {
+                        bytes[at + 1] = b'"';
+                    }
+                    for from in 0..=at {
+                        assert_eq!(
+                            quote_or_backslash(&bytes, from),
+                            Some(at),
+                            "{len} {at} {from}"
+                        );
+                    }
+                    assert_eq!(
+                        quote_or_backslash(&bytes, at + 2),
+                        bytes
+                            .get(at + 2..)
+                            .and_then(|r| r.iter().position(|&b| b == b'"' || b == b'\\'))
+                            .map(|p| p + at + 2)
+                    );
+                }
+            }
+            let plain = vec![b'x'; len];
+            assert_eq!(quote_or_backslash(&plain, 0), None);
+        }
     }
 
     #[test]

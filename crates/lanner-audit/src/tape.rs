@@ -106,6 +106,18 @@ impl<'d> NodeRef<'d> {
         raw.get(1..raw.len().saturating_sub(1)).unwrap_or("")
     }
 
+    /// A string node's content as bytes, when it has no escapes (so it is its value).
+    pub(crate) fn unescaped_bytes(self) -> Option<&'d [u8]> {
+        if self.kind() != Kind::String || self.has(ESCAPED) {
+            return None;
+        }
+        let (start, end) = (self.node.start as usize, self.node.end as usize);
+        self.doc
+            .text
+            .as_bytes()
+            .get(start + 1..end.saturating_sub(1).max(start + 1))
+    }
+
     /// The unescaped content of a string node.
     pub(crate) fn as_str(self) -> Option<Cow<'d, str>> {
         if self.kind() != Kind::String {
@@ -126,10 +138,9 @@ impl<'d> NodeRef<'d> {
     /// Whether this string node's content equals `key` (compared without allocating when
     /// the string has no escapes).
     fn str_eq(self, key: &str) -> bool {
-        if self.has(ESCAPED) {
-            text::unescape(self.inner()) == key
-        } else {
-            self.inner() == key
+        match self.unescaped_bytes() {
+            Some(bytes) => bytes == key.as_bytes(),
+            None => self.kind() == Kind::String && text::unescape(self.inner()) == key,
         }
     }
 

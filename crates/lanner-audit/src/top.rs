@@ -22,25 +22,32 @@ const KEYS: usize = 16;
 
 /// The slot of a top-level key fields read, if it is indexed.
 fn position(key: &str) -> Option<usize> {
-    Some(match key {
-        "auditID" => 0,
-        "kind" => 1,
-        "stageTimestamp" => 2,
-        "verb" => 3,
-        "user" => 4,
-        "impersonatedUser" => 5,
-        "objectRef" => 6,
-        "requestURI" => 7,
-        "sourceIPs" => 8,
-        "userAgent" => 9,
-        "responseStatus" => 10,
-        "requestObject" => 11,
-        "responseObject" => 12,
-        "annotations" => 13,
-        "stage" => 14,
-        "items" => 15,
+    position_bytes(key.as_bytes())
+}
+
+/// [`position`] over the key's bytes. It runs for every member of every event, so it
+/// dispatches on length and first byte before comparing one candidate.
+fn position_bytes(key: &[u8]) -> Option<usize> {
+    let (name, slot): (&[u8], usize) = match (key.len(), key.first()) {
+        (7, Some(b'a')) => (b"auditID", 0),
+        (4, Some(b'k')) => (b"kind", 1),
+        (14, Some(b's')) => (b"stageTimestamp", 2),
+        (4, Some(b'v')) => (b"verb", 3),
+        (4, Some(b'u')) => (b"user", 4),
+        (16, Some(b'i')) => (b"impersonatedUser", 5),
+        (9, Some(b'o')) => (b"objectRef", 6),
+        (10, Some(b'r')) => (b"requestURI", 7),
+        (9, Some(b's')) => (b"sourceIPs", 8),
+        (9, Some(b'u')) => (b"userAgent", 9),
+        (14, Some(b'r')) if key.get(8) == Some(&b'S') => (b"responseStatus", 10),
+        (13, Some(b'r')) => (b"requestObject", 11),
+        (14, Some(b'r')) => (b"responseObject", 12),
+        (11, Some(b'a')) => (b"annotations", 13),
+        (5, Some(b's')) => (b"stage", 14),
+        (5, Some(b'i')) => (b"items", 15),
         _ => return None,
-    })
+    };
+    (key == name).then_some(slot)
 }
 
 /// Where the indexed members of one object are (tape indexes).
@@ -56,8 +63,11 @@ impl TopKeys {
     pub(crate) fn new(object: NodeRef<'_>) -> TopKeys {
         let TopKeys(mut slots) = TopKeys::EMPTY;
         for (key, value) in object.members() {
-            let Some(key) = key.as_str() else { continue };
-            if let Some(slot) = position(&key).and_then(|at| slots.get_mut(at)) {
+            let at = match key.unescaped_bytes() {
+                Some(bytes) => position_bytes(bytes),
+                None => key.as_str().and_then(|key| position(&key)),
+            };
+            if let Some(slot) = at.and_then(|at| slots.get_mut(at)) {
                 if *slot == ABSENT {
                     *slot = value.index();
                 }
@@ -81,6 +91,36 @@ mod tests {
     use super::TopKeys;
     use crate::parse::parse;
     use crate::tape::NodeRef;
+
+    #[test]
+    fn every_indexed_key_has_its_own_slot() {
+        let keys = [
+            "auditID",
+            "kind",
+            "stageTimestamp",
+            "verb",
+            "user",
+            "impersonatedUser",
+            "objectRef",
+            "requestURI",
+            "sourceIPs",
+            "userAgent",
+            "responseStatus",
+            "requestObject",
+            "responseObject",
+            "annotations",
+            "stage",
+            "items",
+        ];
+        for (slot, key) in keys.iter().enumerate() {
+            assert_eq!(super::position(key), Some(slot), "{key}");
+            // Same length and first byte, one byte off: not indexed.
+            let near = format!("{}X", &key[..key.len() - 1]);
+            assert_eq!(super::position(&near), None, "{near}");
+        }
+        assert_eq!(super::position(""), None);
+        assert_eq!(super::position("apiVersion"), None);
+    }
 
     #[test]
     fn the_index_answers_what_the_scan_answers() {
