@@ -26,28 +26,31 @@ fn position(key: &str) -> Option<usize> {
 }
 
 /// [`position`] over the key's bytes. It runs for every member of every event, so it
-/// dispatches on length and first byte before comparing one candidate.
+/// dispatches on length and first byte, then compares one candidate of known length (which
+/// compiles to a few word compares instead of a `memcmp` call).
 fn position_bytes(key: &[u8]) -> Option<usize> {
-    let (name, slot): (&[u8], usize) = match (key.len(), key.first()) {
-        (7, Some(b'a')) => (b"auditID", 0),
-        (4, Some(b'k')) => (b"kind", 1),
-        (14, Some(b's')) => (b"stageTimestamp", 2),
-        (4, Some(b'v')) => (b"verb", 3),
-        (4, Some(b'u')) => (b"user", 4),
-        (16, Some(b'i')) => (b"impersonatedUser", 5),
-        (9, Some(b'o')) => (b"objectRef", 6),
-        (10, Some(b'r')) => (b"requestURI", 7),
-        (9, Some(b's')) => (b"sourceIPs", 8),
-        (9, Some(b'u')) => (b"userAgent", 9),
-        (14, Some(b'r')) if key.get(8) == Some(&b'S') => (b"responseStatus", 10),
-        (13, Some(b'r')) => (b"requestObject", 11),
-        (14, Some(b'r')) => (b"responseObject", 12),
-        (11, Some(b'a')) => (b"annotations", 13),
-        (5, Some(b's')) => (b"stage", 14),
-        (5, Some(b'i')) => (b"items", 15),
-        _ => return None,
-    };
-    (key == name).then_some(slot)
+    fn is<const N: usize>(key: &[u8], name: &[u8; N]) -> bool {
+        <[u8; N]>::try_from(key).is_ok_and(|key| key == *name)
+    }
+    match (key.len(), key.first()) {
+        (7, Some(b'a')) => is(key, b"auditID").then_some(0),
+        (4, Some(b'k')) => is(key, b"kind").then_some(1),
+        (14, Some(b's')) => is(key, b"stageTimestamp").then_some(2),
+        (4, Some(b'v')) => is(key, b"verb").then_some(3),
+        (4, Some(b'u')) => is(key, b"user").then_some(4),
+        (16, Some(b'i')) => is(key, b"impersonatedUser").then_some(5),
+        (9, Some(b'o')) => is(key, b"objectRef").then_some(6),
+        (10, Some(b'r')) => is(key, b"requestURI").then_some(7),
+        (9, Some(b's')) => is(key, b"sourceIPs").then_some(8),
+        (9, Some(b'u')) => is(key, b"userAgent").then_some(9),
+        (14, Some(b'r')) if key.get(8) == Some(&b'S') => is(key, b"responseStatus").then_some(10),
+        (13, Some(b'r')) => is(key, b"requestObject").then_some(11),
+        (14, Some(b'r')) => is(key, b"responseObject").then_some(12),
+        (11, Some(b'a')) => is(key, b"annotations").then_some(13),
+        (5, Some(b's')) => is(key, b"stage").then_some(14),
+        (5, Some(b'i')) => is(key, b"items").then_some(15),
+        _ => None,
+    }
 }
 
 /// Where the indexed members of one object are (tape indexes).
