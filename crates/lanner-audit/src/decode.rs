@@ -105,7 +105,13 @@ pub fn decode_payload(
     let events = items
         .into_iter()
         .map(|idx| {
-            let top = doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new);
+            // The root object's index was built while parsing; items of an `EventList` or
+            // of an array get theirs here.
+            let top = if idx == 0 {
+                doc.top
+            } else {
+                doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new)
+            };
             let event = timestamp(&doc, idx, &top)
                 .map(|ts| Event::new(Arc::clone(&doc), idx, top, num, ts));
             if event.is_ok() {

@@ -7,6 +7,7 @@
 //! Offsets in errors are byte offsets into the payload text.
 
 use crate::tape::{Doc, ESCAPED, Kind, Node, SPACED};
+use crate::top::TopKeys;
 
 /// Deepest nesting of arrays and objects accepted (fastjson's limit).
 pub(crate) const MAX_DEPTH: u32 = 300;
@@ -18,14 +19,17 @@ pub(crate) struct JsonError {
     pub(crate) reason: &'static str,
 }
 
-/// Parse `text` (one JSON value, surrounding whitespace allowed) into a tape.
-/// The text must be shorter than `u32::MAX` bytes (the caller checks).
+/// Parse `text` (one JSON value, surrounding whitespace allowed) into a tape, with the
+/// index of the root object's members (see [`crate::top`]; built here, in the same pass,
+/// for the usual payload: one event per line). The text must be shorter than `u32::MAX`
+/// bytes (the caller checks).
 pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
-    let nodes = {
+    let (nodes, top) = {
         let mut parser = Parser {
             bytes: text.as_bytes(),
             pos: 0,
             nodes: Vec::with_capacity(text.len() / 16 + 1),
+            top: TopKeys::EMPTY,
         };
         parser.skip_ws();
         parser.value(0)?;
@@ -33,15 +37,17 @@ pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
         if parser.pos < parser.bytes.len() {
             return Err(parser.error("unexpected characters after the JSON value"));
         }
-        parser.nodes
+        (parser.nodes, parser.top)
     };
-    Ok(Doc { text, nodes })
+    Ok(Doc { text, nodes, top })
 }
 
 struct Parser<'a> {
     bytes: &'a [u8],
     pos: usize,
     nodes: Vec<Node>,
+    /// The index of the root object's members.
+    top: TopKeys,
 }
 
 impl Parser<'_> {
@@ -213,6 +219,9 @@ impl Parser<'_> {
             loop {
                 if kind == Kind::Object {
                     spaced |= self.key()?;
+                    if depth == 0 {
+                        self.record_root_member();
+                    }
                 }
                 spaced |= self.value(depth + 1)?;
                 spaced |= self.skip_ws();
@@ -238,6 +247,15 @@ impl Parser<'_> {
             }
         }
         Ok(spaced)
+    }
+
+    /// Index the member of the root object whose key was just pushed.
+    fn record_root_member(&mut self) {
+        let Some(key) = self.nodes.last() else { return };
+        let (start, end) = (key.start as usize + 1, (key.end as usize).saturating_sub(1));
+        let inner = self.bytes.get(start..end.max(start)).unwrap_or_default();
+        let value = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        self.top.record(inner, key.flags & ESCAPED != 0, value);
     }
 
     /// Parse an object key and its colon; tell whether whitespace was skipped.

@@ -51,6 +51,8 @@ pub(crate) struct Node {
 pub(crate) struct Doc {
     pub(crate) text: String,
     pub(crate) nodes: Vec<Node>,
+    /// The index of the root's members when the root is an object (built while parsing).
+    pub(crate) top: crate::top::TopKeys,
 }
 
 impl Doc {

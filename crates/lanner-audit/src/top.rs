@@ -53,6 +53,16 @@ fn position_bytes(key: &[u8]) -> Option<usize> {
     }
 }
 
+/// The slot of an object key given by its text between the quotes, still escaped if
+/// `escaped`.
+fn key_slot(inner: &[u8], escaped: bool) -> Option<usize> {
+    if !escaped {
+        return position_bytes(inner);
+    }
+    let inner = std::str::from_utf8(inner).ok()?;
+    position(&crate::text::unescape(inner))
+}
+
 /// Where the indexed members of one object are (tape indexes).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TopKeys([u32; KEYS]);
@@ -61,22 +71,33 @@ impl TopKeys {
     /// The index of an object without members.
     pub(crate) const EMPTY: TopKeys = TopKeys([ABSENT; KEYS]);
 
+    /// Record a member while its object is being parsed: its key's text between the quotes
+    /// (`escaped` if it has escapes) and the tape index its value will have. The first
+    /// member of a name wins, as in [`TopKeys::new`].
+    pub(crate) fn record(&mut self, inner: &[u8], escaped: bool, value: u32) {
+        if let Some(slot) = key_slot(inner, escaped).and_then(|at| self.0.get_mut(at)) {
+            if *slot == ABSENT {
+                *slot = value;
+            }
+        }
+    }
+
     /// Index the members of `object` (nothing for other kinds: every lookup then falls
     /// through to [`NodeRef::get`], which gives the same answers).
     pub(crate) fn new(object: NodeRef<'_>) -> TopKeys {
-        let TopKeys(mut slots) = TopKeys::EMPTY;
+        let TopKeys(slots) = TopKeys::EMPTY;
+        let mut top = TopKeys(slots);
         for (key, value) in object.members() {
-            let at = match key.unescaped_bytes() {
-                Some(bytes) => position_bytes(bytes),
-                None => key.as_str().and_then(|key| position(&key)),
-            };
-            if let Some(slot) = at.and_then(|at| slots.get_mut(at)) {
-                if *slot == ABSENT {
-                    *slot = value.index();
+            match key.unescaped_bytes() {
+                Some(bytes) => top.record(bytes, false, value.index()),
+                None => {
+                    if let Some(key) = key.as_str() {
+                        top.record(key.as_bytes(), false, value.index());
+                    }
                 }
             }
         }
-        TopKeys(slots)
+        top
     }
 
     /// `object.get(key)`, answered from the index when `key` is indexed.
@@ -144,6 +165,9 @@ mod tests {
         ] {
             let indexed = top.get(root, key).map(NodeRef::index);
             assert_eq!(indexed, root.get(key).map(NodeRef::index), "key {key}");
+            // The index the parser builds for the root object answers the same.
+            let parsed = doc.top.get(root, key).map(NodeRef::index);
+            assert_eq!(parsed, indexed, "key {key}, index built while parsing");
         }
         let array = parse(r#"[{"auditID":"a"}]"#.to_owned()).unwrap();
         let root = array.node(0).unwrap();
