@@ -73,8 +73,8 @@ pub enum EventError {
 impl From<JsonError> for PayloadError {
     fn from(e: JsonError) -> Self {
         PayloadError::InvalidJson {
-            offset: e.offset,
-            reason: e.reason,
+            offset: e.offset as usize,
+            reason: e.reason.text(),
         }
     }
 }

@@ -12,11 +12,50 @@ use crate::top::TopKeys;
 /// Deepest nesting of arrays and objects accepted (fastjson's limit).
 pub(crate) const MAX_DEPTH: u32 = 300;
 
-/// Why a payload is not JSON, and where.
+/// Why a payload is not JSON, and where. Kept to 8 bytes so that every `Result` of the
+/// parser's hot functions is returned in registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct JsonError {
-    pub(crate) offset: usize,
-    pub(crate) reason: &'static str,
+    /// Byte offset of the problem in the payload.
+    pub(crate) offset: u32,
+    pub(crate) reason: Reason,
+}
+
+/// What was wrong at the offset of a [`JsonError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    EndOfInput,
+    TrailingCharacters,
+    ExpectedValue,
+    UnterminatedString,
+    InvalidUnicodeEscape,
+    InvalidEscape,
+    InvalidNumber,
+    TooDeep,
+    ExpectedCommaOrBrace,
+    ExpectedCommaOrBracket,
+    ExpectedKey,
+    ExpectedColon,
+}
+
+impl Reason {
+    /// The message for users.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Reason::EndOfInput => "unexpected end of input",
+            Reason::TrailingCharacters => "unexpected characters after the JSON value",
+            Reason::ExpectedValue => "expected a value",
+            Reason::UnterminatedString => "unterminated string",
+            Reason::InvalidUnicodeEscape => "invalid \\u escape in string",
+            Reason::InvalidEscape => "invalid escape in string",
+            Reason::InvalidNumber => "invalid number",
+            Reason::TooDeep => "nesting deeper than 300 levels",
+            Reason::ExpectedCommaOrBrace => "expected ',' or '}'",
+            Reason::ExpectedCommaOrBracket => "expected ',' or ']'",
+            Reason::ExpectedKey => "expected a string key",
+            Reason::ExpectedColon => "expected ':'",
+        }
+    }
 }
 
 /// Parse `text` (one JSON value, surrounding whitespace allowed) into a tape, with the
@@ -35,7 +74,7 @@ pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
         parser.value(0)?;
         parser.skip_ws();
         if parser.pos < parser.bytes.len() {
-            return Err(parser.error("unexpected characters after the JSON value"));
+            return Err(parser.error(Reason::TrailingCharacters));
         }
         (parser.nodes, parser.top)
     };
@@ -51,14 +90,15 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error(&self, reason: &'static str) -> JsonError {
+    fn error(&self, reason: Reason) -> JsonError {
         let reason = if self.pos >= self.bytes.len() {
-            "unexpected end of input"
+            Reason::EndOfInput
         } else {
             reason
         };
         JsonError {
-            offset: self.pos,
+            // The caller checks that payloads are shorter than `u32::MAX` bytes.
+            offset: u32::try_from(self.pos).unwrap_or(u32::MAX),
             reason,
         }
     }
@@ -105,7 +145,7 @@ impl Parser<'_> {
                 self.number()?;
                 self.push(Kind::Number, start, 0);
             }
-            _ => return Err(self.error("expected a value")),
+            _ => return Err(self.error(Reason::ExpectedValue)),
         }
         Ok(false)
     }
@@ -116,7 +156,7 @@ impl Parser<'_> {
             self.push(kind, start, 0);
             Ok(())
         } else {
-            Err(self.error("expected a value"))
+            Err(self.error(Reason::ExpectedValue))
         }
     }
 
@@ -127,7 +167,7 @@ impl Parser<'_> {
         loop {
             let Some(found) = quote_or_backslash(self.bytes, self.pos) else {
                 self.pos = self.bytes.len();
-                return Err(self.error("unterminated string"));
+                return Err(self.error(Reason::UnterminatedString));
             };
             self.pos = found;
             if self.peek() == Some(b'"') {
@@ -152,13 +192,13 @@ impl Parser<'_> {
                     self.pos += 6;
                     Ok(())
                 } else {
-                    Err(self.error("invalid \\u escape in string"))
+                    Err(self.error(Reason::InvalidUnicodeEscape))
                 }
             }
-            Some(_) => Err(self.error("invalid escape in string")),
+            Some(_) => Err(self.error(Reason::InvalidEscape)),
             None => {
                 self.pos = self.bytes.len();
-                Err(self.error("unterminated string"))
+                Err(self.error(Reason::UnterminatedString))
             }
         }
     }
@@ -180,12 +220,12 @@ impl Parser<'_> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(self.error("invalid number")),
+            _ => return Err(self.error(Reason::InvalidNumber)),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err(self.error("invalid number"));
+                return Err(self.error(Reason::InvalidNumber));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -194,7 +234,7 @@ impl Parser<'_> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err(self.error("invalid number"));
+                return Err(self.error(Reason::InvalidNumber));
             }
         }
         Ok(())
@@ -203,14 +243,14 @@ impl Parser<'_> {
     /// Parse an array or object starting at its opening bracket.
     fn container(&mut self, kind: Kind, depth: u32) -> Result<bool, JsonError> {
         if depth >= MAX_DEPTH {
-            return Err(self.error("nesting deeper than 300 levels"));
+            return Err(self.error(Reason::TooDeep));
         }
         let start = self.pos;
         let idx = self.push(kind, start, 0);
         self.pos += 1;
         let (close, expected) = match kind {
-            Kind::Object => (b'}', "expected ',' or '}'"),
-            _ => (b']', "expected ',' or ']'"),
+            Kind::Object => (b'}', Reason::ExpectedCommaOrBrace),
+            _ => (b']', Reason::ExpectedCommaOrBracket),
         };
         let mut spaced = self.skip_ws();
         if self.peek() == Some(close) {
@@ -261,14 +301,14 @@ impl Parser<'_> {
     /// Parse an object key and its colon; tell whether whitespace was skipped.
     fn key(&mut self) -> Result<bool, JsonError> {
         if self.peek() != Some(b'"') {
-            return Err(self.error("expected a string key"));
+            return Err(self.error(Reason::ExpectedKey));
         }
         let start = self.pos;
         let flags = self.string()?;
         self.push(Kind::String, start, flags);
         let mut spaced = self.skip_ws();
         if self.peek() != Some(b':') {
-            return Err(self.error("expected ':'"));
+            return Err(self.error(Reason::ExpectedColon));
         }
         self.pos += 1;
         spaced |= self.skip_ws();
@@ -344,22 +384,25 @@ mod tests {
             err(r#"{"a" 1}"#),
             JsonError {
                 offset: 5,
-                reason: "expected ':'"
+                reason: Reason::ExpectedColon
             }
         );
-        assert_eq!(err(r#"{"a":1"#).reason, "unexpected end of input");
-        assert_eq!(err(r#"{"a":01}"#).reason, "expected ',' or '}'");
-        assert_eq!(err("[1,]").reason, "expected a value");
-        assert_eq!(err(r#""\x""#).reason, "invalid escape in string");
-        assert_eq!(err(r#""\u12""#).reason, "invalid \\u escape in string");
+        assert_eq!(err(r#"{"a":1"#).reason.text(), "unexpected end of input");
+        assert_eq!(err(r#"{"a":01}"#).reason.text(), "expected ',' or '}'");
+        assert_eq!(err("[1,]").reason.text(), "expected a value");
+        assert_eq!(err(r#""\x""#).reason.text(), "invalid escape in string");
         assert_eq!(
-            err("1 2").reason,
+            err(r#""\u12""#).reason.text(),
+            "invalid \\u escape in string"
+        );
+        assert_eq!(
+            err("1 2").reason.text(),
             "unexpected characters after the JSON value"
         );
-        assert_eq!(err("").reason, "unexpected end of input");
-        assert_eq!(err("-").reason, "unexpected end of input");
-        assert_eq!(err("1.e5").reason, "invalid number");
-        assert_eq!(err("tru").reason, "expected a value");
+        assert_eq!(err("").reason.text(), "unexpected end of input");
+        assert_eq!(err("-").reason.text(), "unexpected end of input");
+        assert_eq!(err("1.e5").reason.text(), "invalid number");
+        assert_eq!(err("tru").reason.text(), "expected a value");
     }
 
     #[test]
@@ -368,7 +411,7 @@ mod tests {
         assert!(parse(ok).is_ok());
         let deep = format!("{}{}", "[".repeat(301), "]".repeat(301));
         assert_eq!(
-            parse(deep).unwrap_err().reason,
+            parse(deep).unwrap_err().reason.text(),
             "nesting deeper than 300 levels"
         );
     }
