@@ -206,11 +206,33 @@ impl<'d> NodeRef<'d> {
         std::iter::from_fn(move || Some((children.next()?, children.next()?)))
     }
 
-    /// The value of the first member named `key` of an object.
+    /// The value of the first member named `key` of an object. Walks the tape directly
+    /// (key node, value node, the value's `next`): this runs for every path step of every
+    /// field, and comparing raw key bytes first leaves escaped keys as the only slow case.
     pub(crate) fn field(self, key: &str) -> Option<NodeRef<'d>> {
-        self.members()
-            .find(|(k, _)| k.str_eq(key))
-            .map(|(_, value)| value)
+        if self.kind() != Kind::Object {
+            return None;
+        }
+        let nodes = &self.doc.nodes;
+        let bytes = self.doc.text.as_bytes();
+        let mut at = self.idx.saturating_add(1);
+        while at < self.node.next {
+            let name = nodes.get(at as usize)?;
+            let value_at = at.saturating_add(1);
+            let value = nodes.get(value_at as usize)?;
+            let inner = bytes.get(name.start as usize + 1..(name.end as usize).saturating_sub(1));
+            let hit = if name.flags & ESCAPED == 0 {
+                inner == Some(key.as_bytes())
+            } else {
+                self.doc.node(at).is_some_and(|k| k.str_eq(key))
+            };
+            if hit {
+                return self.doc.node(value_at);
+            }
+            // `next` always moves forward; guard anyway so a bad tape cannot loop forever.
+            at = value.next.max(value_at.saturating_add(1));
+        }
+        None
     }
 
     /// fastjson's `Get(key)`: an object member, or for arrays the element whose index is
