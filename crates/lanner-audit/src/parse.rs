@@ -107,13 +107,17 @@ impl Parser<'_> {
         self.bytes.get(self.pos).copied()
     }
 
-    /// Skip JSON whitespace; tell whether there was any.
+    /// Skip JSON whitespace; tell whether there was any. Audit logs are compact, so the
+    /// first byte usually decides.
+    #[inline]
     fn skip_ws(&mut self) -> bool {
-        let start = self.pos;
+        if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            return false;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
-        self.pos > start
+        true
     }
 
     fn push(&mut self, kind: Kind, start: usize, flags: u8) -> usize {
@@ -161,6 +165,7 @@ impl Parser<'_> {
     }
 
     /// Scan a string starting at its opening quote; return its flags.
+    #[inline]
     fn string(&mut self) -> Result<u8, JsonError> {
         self.pos += 1;
         let mut flags = 0;
