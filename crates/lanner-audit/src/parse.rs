@@ -268,7 +268,15 @@ impl Parser<'_> {
                         self.record_root_member();
                     }
                 }
-                spaced |= self.value(depth + 1)?;
+                // Most values of an audit event are strings: parse those here rather than
+                // through `value` (one call and one `Result` less per string).
+                if self.peek() == Some(b'"') {
+                    let start = self.pos;
+                    let flags = self.string()?;
+                    self.push(Kind::String, start, flags);
+                } else {
+                    spaced |= self.value(depth + 1)?;
+                }
                 spaced |= self.skip_ws();
                 match self.peek() {
                     Some(b',') => {
