@@ -3,8 +3,10 @@
 //! Every `ka.*` field first checks `auditID` (the plugin's gate) and then starts its path at
 //! a top-level member (`requestObject`, `objectRef`, `user`...). An event object has 15-20
 //! members, so a linear scan per lookup cost about 15% of `lanner run` in a profile
-//! (`NodeRef::get`). One pass over the members when the event is decoded records where the
-//! keys that fields read are; lookups of those keys are then a `match` and an array read.
+//! (`NodeRef::get`). Decoding records where the keys that fields read are: while parsing for
+//! a payload that is one event ([`TopKeys::record`], the usual case of a log line), in one
+//! pass over the members for events inside an `EventList` or an array ([`TopKeys::new`]).
+//! Lookups of those keys are then a `match` and an array read.
 //! Keys not listed fall back to the scan, so the answer is always the scan's (first member
 //! of that name wins, escaped keys match their unescaped form).
 //!
@@ -85,8 +87,7 @@ impl TopKeys {
     /// Index the members of `object` (nothing for other kinds: every lookup then falls
     /// through to [`NodeRef::get`], which gives the same answers).
     pub(crate) fn new(object: NodeRef<'_>) -> TopKeys {
-        let TopKeys(slots) = TopKeys::EMPTY;
-        let mut top = TopKeys(slots);
+        let mut top = TopKeys::EMPTY;
         for (key, value) in object.members() {
             match key.unescaped_bytes() {
                 Some(bytes) => top.record(bytes, false, value.index()),
