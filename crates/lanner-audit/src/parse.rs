@@ -316,7 +316,10 @@ impl Parser<'_> {
         self.top.record(inner, key.flags & ESCAPED != 0, value);
     }
 
-    /// Parse an object key and its colon; tell whether whitespace was skipped.
+    /// Parse an object key and its colon; tell whether whitespace was skipped. Inlined into
+    /// its one caller, the member loop.
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "one call site, on every member")]
     fn key(&mut self) -> Result<bool, JsonError> {
         if self.peek() != Some(b'"') {
             return Err(self.error(Reason::ExpectedKey));
