@@ -268,13 +268,9 @@ fn read_batches(
             notes: Vec::new(),
         };
         let mut batch = new_batch(seq, lines_before);
-        while let Some(line) = reader.next_line() {
+        while let Some(line) = reader.next_line_into(&mut batch.data) {
             match line {
-                Ok((number, bytes)) => {
-                    let start = batch.data.len();
-                    batch.data.extend_from_slice(bytes);
-                    batch.lines.push((number, start, batch.data.len()));
-                }
+                Ok((number, range)) => batch.lines.push((number, range.start, range.end)),
                 Err(LineError::Io { source, .. }) => {
                     eprintln!("lanner: {name}: {source}");
                     summary.unreadable_inputs += 1;

@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -102,19 +103,37 @@ impl LineReader {
     /// The next non-empty line and its number, borrowed until the next call; `None` at the
     /// end of the input or after an I/O error.
     pub fn next_line(&mut self) -> Option<Result<(u64, &[u8]), LineError>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let next = self.next_line_into(&mut buf);
+        if matches!(next, Some(Err(LineError::TooLong { .. }))) {
+            buf.shrink_to(1 << 20);
+        }
+        self.buf = buf;
+        Some(next?.map(|(number, range)| (number, self.buf.get(range).unwrap_or_default())))
+    }
+
+    /// Like [`LineReader::next_line`], but the line is appended to `out` (straight from
+    /// the read buffer, one copy less when lines are gathered into batches) and its place
+    /// there is returned. On errors `out` is left as it was.
+    pub fn next_line_into(
+        &mut self,
+        out: &mut Vec<u8>,
+    ) -> Option<Result<(u64, Range<usize>), LineError>> {
         loop {
             if self.done {
                 return None;
             }
             self.line += 1;
-            self.buf.clear();
-            let len = match self.read_line() {
+            let start = out.len();
+            let len = match self.read_line(out, start) {
                 Ok(Some(len)) => len,
                 Ok(None) => {
                     self.done = true;
                     return None;
                 }
                 Err(source) => {
+                    out.truncate(start);
                     self.done = true;
                     return Some(Err(LineError::Io {
                         line: self.line,
@@ -123,26 +142,25 @@ impl LineReader {
                 }
             };
             if len > self.max_len as u64 {
-                self.buf.clear();
-                self.buf.shrink_to(1 << 20);
+                out.truncate(start);
                 return Some(Err(LineError::TooLong {
                     line: self.line,
                     len,
                     max: self.max_len,
                 }));
             }
-            if self.buf.last() == Some(&b'\r') {
-                self.buf.pop();
+            if out.len() > start && out.last() == Some(&b'\r') {
+                out.pop();
             }
-            if !self.buf.is_empty() {
-                return Some(Ok((self.line, &self.buf)));
+            if out.len() > start {
+                return Some(Ok((self.line, start..out.len())));
             }
         }
     }
 
-    /// Read one line into `buf` (without `\n`), keeping at most `max_len + 1` bytes; return
-    /// its full length, or `None` at the end of the input.
-    fn read_line(&mut self) -> io::Result<Option<u64>> {
+    /// Append one line to `out` (without `\n`; the line starts at `start`), keeping at most
+    /// `max_len + 1` bytes of it; return its full length, or `None` at the end of the input.
+    fn read_line(&mut self, out: &mut Vec<u8>, start: usize) -> io::Result<Option<u64>> {
         let mut len: u64 = 0;
         let mut any = false;
         loop {
@@ -159,9 +177,8 @@ impl LineReader {
                 Some(at) => (at, true),
                 None => (chunk.len(), false),
             };
-            let room = (self.max_len + 1).saturating_sub(self.buf.len());
-            self.buf
-                .extend_from_slice(chunk.get(..take.min(room)).unwrap_or_default());
+            let room = (self.max_len + 1).saturating_sub(out.len() - start);
+            out.extend_from_slice(chunk.get(..take.min(room)).unwrap_or_default());
             len += take as u64;
             self.inner.consume(take + usize::from(newline));
             if newline {

@@ -137,3 +137,30 @@ fn the_default_limit_is_64_mib_and_longer_lines_are_skipped() {
 fn missing_files_are_an_open_error() {
     assert!(open_input(std::path::Path::new("/nonexistent/audit.log")).is_err());
 }
+
+#[test]
+fn lines_appended_into_a_batch_buffer_keep_their_places() {
+    let text = "first\r\n\n\r\n0123456789abcdef\nlast";
+    let mut reader = LineReader::new(io::Cursor::new(text.as_bytes().to_vec()))
+        .unwrap()
+        .with_max_line_len(10);
+    let mut out = b"kept".to_vec();
+    let (n, range) = reader.next_line_into(&mut out).unwrap().unwrap();
+    assert_eq!((n, &out[range.clone()]), (1, &b"first"[..]));
+    assert_eq!(range, 4..9);
+    // The blank lines (one of them only `\r`) are skipped and numbered.
+    let err = reader.next_line_into(&mut out).unwrap().unwrap_err();
+    assert!(matches!(
+        err,
+        LineError::TooLong {
+            line: 4,
+            len: 16,
+            ..
+        }
+    ));
+    assert_eq!(out, b"keptfirst", "a refused line leaves nothing behind");
+    let (n, range) = reader.next_line_into(&mut out).unwrap().unwrap();
+    assert_eq!((n, &out[range]), (5, &b"last"[..]));
+    assert!(reader.next_line_into(&mut out).is_none());
+    assert_eq!(out, b"keptfirstlast");
+}
