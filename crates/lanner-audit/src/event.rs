@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::tape::{Doc, NodeRef};
-use crate::top::TopKeys;
+use crate::top::{self, TopKeys};
 
 /// One audit event: its JSON, its time (`stageTimestamp`) and its sequence number.
 #[derive(Clone)]
@@ -65,7 +65,16 @@ impl Event {
 
     /// The event object's member `key` (what `root().get(key)` gives, from the index).
     pub(crate) fn get(&self, key: &str) -> Option<NodeRef<'_>> {
-        self.top.get(self.root()?, key)
+        match top::position(key) {
+            Some(slot) => self.member(slot),
+            None => self.root()?.get(key),
+        }
+    }
+
+    /// The event object's member of index slot `slot` (see [`top::position`]): what
+    /// [`Event::get`] gives for that slot's key, without looking the key up.
+    pub(crate) fn member(&self, slot: usize) -> Option<NodeRef<'_>> {
+        self.top.member(&self.doc, slot)
     }
 
     /// The node at `keys` from the event object (`root().get_path(keys)`, the first step

@@ -12,6 +12,7 @@ use crate::catalog::{EvtField, FieldId, JsonField, Recipe, SubjectKind};
 use crate::event::Event;
 use crate::tape::{Kind, NodeRef};
 use crate::time;
+use crate::top;
 use crate::uri::query_param;
 use crate::value::Value;
 use crate::walk::{repository, values, walk};
@@ -27,7 +28,7 @@ pub fn extract<'e>(event: &'e Event, field: FieldId, arg: Option<&FieldArg>) -> 
         Recipe::Evt(evt) => return Some(evt_field(event, evt)),
         _ => {}
     }
-    event.get("auditID")?;
+    event.member(top::AUDIT_ID)?;
     let index = match arg {
         Some(FieldArg::Index(n)) => Some(*n),
         _ => None,
@@ -127,9 +128,104 @@ fn key_arg(arg: Option<&FieldArg>) -> Option<&str> {
     }
 }
 
+/// A field and its argument prepared for extraction from many events: [`extract`] with the
+/// work that depends only on the field done once.
+///
+/// Most fields rules read are a fixed path from a top-level member (`ka.verb`,
+/// `ka.target.resource`, `ka.user.name`...). For those, the catalog row, the recipe and the
+/// slot of the first key in the event's index of top-level members are resolved here, so
+/// extracting is two array reads and the walk of the rest of the path. The engine keeps one
+/// per slot (with the length-first key compare of `NodeRef::field`: 16,718 -> 15,884
+/// instructions per event with Falco's rules, benign corpus).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extractor(Plan);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Plan {
+    /// A `ka.*` [`Recipe::Keys`] field whose first key is indexed: that key's slot in the
+    /// event's index ([`crate::top`]), the rest of the path, and whether it is a list field.
+    Member {
+        slot: usize,
+        rest: &'static [&'static str],
+        list: bool,
+    },
+    /// A `json.value`/`jevt.value` pointer whose first segment is indexed: that segment's
+    /// slot and the rest (no `auditID` gate: the json plugin has none).
+    Pointer { slot: usize, rest: Box<[String]> },
+    /// `json.rawtime`/`jevt.rawtime`: the event time as text (see [`Extractor::available`]).
+    RawTime(FieldId),
+    /// Anything else: [`extract`] as is.
+    Field(FieldId, Option<FieldArg>),
+}
+
+impl Extractor {
+    /// Prepares `field` with its argument (see [`extract`]).
+    #[must_use]
+    pub fn new(field: FieldId, arg: Option<&FieldArg>) -> Extractor {
+        let plan = field.get().and_then(|def| match (def.recipe, arg) {
+            (Recipe::Keys(path), _) => {
+                let (first, rest) = path.split_first()?;
+                let slot = top::position(first)?;
+                Some(Plan::Member {
+                    slot,
+                    rest,
+                    list: def.list,
+                })
+            }
+            (Recipe::Json(JsonField::Value), Some(FieldArg::Pointer(segments))) => {
+                let (first, rest) = segments.split_first()?;
+                let slot = top::position(first)?;
+                Some(Plan::Pointer {
+                    slot,
+                    rest: rest.into(),
+                })
+            }
+            (Recipe::Json(JsonField::RawTime), _) => Some(Plan::RawTime(field)),
+            _ => None,
+        });
+        Extractor(plan.unwrap_or_else(|| Plan::Field(field, arg.cloned())))
+    }
+
+    /// The field's value on `event`: what [`extract`] gives for the same field and argument.
+    #[must_use]
+    pub fn extract<'e>(&self, event: &'e Event) -> Option<Value<'e>> {
+        match &self.0 {
+            Plan::Member { slot, rest, list } => {
+                // The gate of every `ka.*` field, as in `extract`.
+                event.member(top::AUDIT_ID)?;
+                node_value(event.member(*slot)?.get_path(rest)?, *list)
+            }
+            Plan::Pointer { slot, rest } => {
+                Some(Value::Str(event.member(*slot)?.get_path(rest)?.text()))
+            }
+            Plan::RawTime(field) => extract(event, *field, None),
+            Plan::Field(field, arg) => extract(event, *field, arg.as_ref()),
+        }
+    }
+
+    /// Whether the field is available on `event` (`extract(event).is_some()`), when that is
+    /// known without building the value; `None` when it is not (then extract it).
+    ///
+    /// Falco's `k8s_audit_always_true` macro is `jevt.rawtime exists`: the answer needs no
+    /// formatting of the time and no allocation.
+    #[must_use]
+    pub fn available(&self, event: &Event) -> Option<bool> {
+        match self.0 {
+            // `extract` gives the time's text whenever the event has its object.
+            Plan::RawTime(_) => Some(event.root().is_some()),
+            _ => None,
+        }
+    }
+}
+
 /// Falco's `extractFromKeys`: the node at `path`; list fields need an array.
 fn keys<'e>(event: &'e Event, path: &[&str], is_list: bool) -> Option<Value<'e>> {
-    let node = event.get_path(path)?;
+    node_value(event.get_path(path)?, is_list)
+}
+
+/// The value of the node a [`Recipe::Keys`] path leads to: its text, or for list fields the
+/// text of each element of an array (an empty array or another kind is not available).
+fn node_value(node: NodeRef<'_>, is_list: bool) -> Option<Value<'_>> {
     if !is_list {
         return Some(Value::Str(node.text()));
     }
@@ -305,5 +401,78 @@ mod tests {
         );
         assert_eq!(get("evt.num", None), Some(Value::U64(7)));
         assert_eq!(extract(&event, FieldId(u16::MAX), None), None);
+    }
+
+    /// Every field, with arguments of each kind, on the fixtures, the sample log and events
+    /// built to trip the shortcuts (escaped and repeated keys, wrong kinds, no `auditID`).
+    #[test]
+    fn a_prepared_extractor_gives_what_extract_gives() {
+        let mut lines: Vec<&str> = vec![
+            include_str!("../tests/fixtures/pod.json"),
+            include_str!("../tests/fixtures/ephemeral.json"),
+            include_str!("../tests/fixtures/binding.json"),
+            include_str!("../tests/fixtures/role.json"),
+            include_str!("../tests/fixtures/service.json"),
+            include_str!("../tests/fixtures/configmap.json"),
+            include_str!("../tests/fixtures/exec.json"),
+            include_str!("../tests/fixtures/no_audit_id.json"),
+            r#"{"auditID":"a","verb":"get","ver\u0062":"x","objectRef":{"res\u006furce":"pods",
+                "resource":"secrets","name":"n","name":"m","subresource":null},
+                "user":{"username":["a","b"],"groups":"g"},"stage":{"x":[1, 2]},
+                "stageTimestamp":"1969-12-31T23:59:59.5Z"}"#,
+            r#"{"auditID":1,"objectRef":[{"resource":"pods"}],"user":"u","verb":7,
+                "requestURI":"/api?command=sh","stageTimestamp":"2024-05-01T12:00:00Z"}"#,
+            r#"{"verb":"get","user":{"username":"a"},"stage":"ResponseComplete",
+                "stageTimestamp":"2024-05-01T12:00:00Z"}"#,
+        ];
+        lines.extend(
+            include_str!("../../../samples/audit.jsonl")
+                .lines()
+                .take(300),
+        );
+        let pointers: [&[&str]; 6] = [
+            &[],
+            &["verb"],
+            &["stage"],
+            &["objectRef", "resource"],
+            &["user", "groups", "0"],
+            &["nope"],
+        ];
+        let mut args: Vec<Option<FieldArg>> = vec![
+            None,
+            Some(FieldArg::Index(0)),
+            Some(FieldArg::Index(1)),
+            Some(FieldArg::Key("command".into())),
+        ];
+        for p in pointers {
+            args.push(Some(FieldArg::Pointer(
+                p.iter().map(|s| (*s).to_owned()).collect(),
+            )));
+        }
+        let mut checked = 0;
+        for (n, line) in lines.iter().enumerate() {
+            let Ok(events) = decode_payload(line.as_bytes(), n as u64) else {
+                continue;
+            };
+            for event in events.into_iter().flatten() {
+                for i in 0..crate::catalog::fields().len() {
+                    let field = FieldId(u16::try_from(i).unwrap());
+                    for arg in &args {
+                        let want = extract(&event, field, arg.as_ref());
+                        let prepared = Extractor::new(field, arg.as_ref());
+                        assert_eq!(
+                            prepared.extract(&event),
+                            want,
+                            "line {n}, field {i}, {arg:?}"
+                        );
+                        if let Some(available) = prepared.available(&event) {
+                            assert_eq!(available, want.is_some(), "line {n}, field {i}");
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 }

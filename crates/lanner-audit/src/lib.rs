@@ -59,7 +59,7 @@ pub use arg::{ArgError, FieldArg, parse_arg};
 pub use catalog::{ArgKind, FieldDef, FieldId, FieldType, fields, lookup};
 pub use decode::{EventError, PayloadError, decode_payload};
 pub use event::Event;
-pub use extract::extract;
+pub use extract::{Extractor, extract};
 pub use input::{LineError, LineReader, MAX_LINE_LEN, open_input};
 pub use markdown::fields_markdown;
 pub use value::Value;

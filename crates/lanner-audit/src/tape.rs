@@ -102,10 +102,12 @@ impl<'d> NodeRef<'d> {
             .unwrap_or("")
     }
 
-    /// A string node's content between the quotes, still escaped.
+    /// A string node's content between the quotes, still escaped. Sliced from the text in
+    /// one step (not through [`NodeRef::raw`]): this is the text of most extracted values.
     fn inner(self) -> &'d str {
-        let raw = self.raw();
-        raw.get(1..raw.len().saturating_sub(1)).unwrap_or("")
+        let start = self.node.start as usize + 1;
+        let end = (self.node.end as usize).saturating_sub(1).max(start);
+        self.doc.text.get(start..end).unwrap_or("")
     }
 
     /// A string node's content as bytes, when it has no escapes (so it is its value).
@@ -121,6 +123,7 @@ impl<'d> NodeRef<'d> {
     }
 
     /// The unescaped content of a string node.
+    #[inline]
     pub(crate) fn as_str(self) -> Option<Cow<'d, str>> {
         if self.kind() != Kind::String {
             return None;
@@ -148,6 +151,7 @@ impl<'d> NodeRef<'d> {
 
     /// Falco's string conversion (`jsonValueAsString`): a string's content, anything else
     /// as compact JSON text.
+    #[inline]
     pub(crate) fn text(self) -> Cow<'d, str> {
         self.as_str().unwrap_or_else(|| self.compact())
     }
@@ -209,6 +213,7 @@ impl<'d> NodeRef<'d> {
     /// The value of the first member named `key` of an object. Walks the tape directly
     /// (key node, value node, the value's `next`): this runs for every path step of every
     /// field, and comparing raw key bytes first leaves escaped keys as the only slow case.
+    #[inline]
     pub(crate) fn field(self, key: &str) -> Option<NodeRef<'d>> {
         if self.kind() != Kind::Object {
             return None;
@@ -220,9 +225,13 @@ impl<'d> NodeRef<'d> {
             let name = nodes.get(at as usize)?;
             let value_at = at.saturating_add(1);
             let value = nodes.get(value_at as usize)?;
-            let inner = bytes.get(name.start as usize + 1..(name.end as usize).saturating_sub(1));
             let hit = if name.flags & ESCAPED == 0 {
-                inner == Some(key.as_bytes())
+                // The span of an unescaped key is its text plus two quotes: most keys are
+                // told apart by that length alone, without slicing the text.
+                name.end.wrapping_sub(name.start) as usize == key.len().wrapping_add(2)
+                    && bytes
+                        .get(name.start as usize + 1..(name.end as usize).saturating_sub(1))
+                        .is_some_and(|name| same_bytes(name, key.as_bytes()))
             } else {
                 self.doc.node(at).is_some_and(|k| k.str_eq(key))
             };
@@ -237,15 +246,19 @@ impl<'d> NodeRef<'d> {
 
     /// fastjson's `Get(key)`: an object member, or for arrays the element whose index is
     /// `key` read as a Go `strconv.Atoi` integer (`"+1"` and `"007"` work); nothing else.
+    #[inline]
     pub(crate) fn get(self, key: &str) -> Option<NodeRef<'d>> {
         match self.kind() {
             Kind::Object => self.field(key),
-            Kind::Array => {
-                let n = go_atoi(key)?;
-                self.elements().nth(usize::try_from(n).ok()?)
-            }
+            Kind::Array => self.element(key),
             _ => None,
         }
+    }
+
+    /// The element of an array whose index is `key` (see [`NodeRef::get`]).
+    fn element(self, key: &str) -> Option<NodeRef<'d>> {
+        let n = go_atoi(key)?;
+        self.elements().nth(usize::try_from(n).ok()?)
     }
 
     /// fastjson's `Get(keys...)`: [`NodeRef::get`] applied key after key.
@@ -277,6 +290,24 @@ impl<'d> Iterator for Children<'d> {
     }
 }
 
+/// `a == b` for short byte strings (object keys) without a call to `memcmp`: slices of 4 to
+/// 16 bytes are compared as two overlapping words, shorter ones byte by byte.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn words<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => words::<4>(a, b),
+        8..=16 => words::<8>(a, b),
+        _ => a == b,
+    }
+}
+
 /// Go's `strconv.Atoi` for the decimal strings fastjson accepts as array indexes: an
 /// optional sign, then one or more ASCII digits, within `i64`. Negative values are refused.
 fn go_atoi(key: &str) -> Option<u64> {
@@ -297,7 +328,7 @@ fn go_atoi(key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::go_atoi;
+    use super::{go_atoi, same_bytes};
     use crate::parse::parse;
 
     #[test]
@@ -309,6 +340,22 @@ mod tests {
         assert_eq!(go_atoi(""), None);
         assert_eq!(go_atoi("1a"), None);
         assert_eq!(go_atoi("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn same_bytes_is_equality_at_every_length() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for len in 0..=text.len() {
+            let a = &text[..len];
+            let copy = a.to_vec();
+            assert!(same_bytes(a, &copy), "len {len}");
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(a, &b), "len {len}, differs at {at}");
+            }
+            assert!(!same_bytes(a, &text[..len.saturating_sub(1)]) || len == 0);
+        }
     }
 
     #[test]

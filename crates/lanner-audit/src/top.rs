@@ -14,7 +14,7 @@
 //! 15.2% to 1.5% of the profile, for 4.3% spent here; criterion `evaluate/benign` went from
 //! 182-200k to 226-248k events/s.
 
-use crate::tape::NodeRef;
+use crate::tape::{Doc, NodeRef};
 
 /// "No such member", in a slot.
 const ABSENT: u32 = u32::MAX;
@@ -22,14 +22,23 @@ const ABSENT: u32 = u32::MAX;
 /// How many keys are indexed (see [`position`]).
 const KEYS: usize = 16;
 
+/// The slot of `auditID`, which every `ka.*` field checks (the plugin's gate).
+pub(crate) const AUDIT_ID: usize = 0;
+
 /// The slot of a top-level key fields read, if it is indexed.
-fn position(key: &str) -> Option<usize> {
+pub(crate) fn position(key: &str) -> Option<usize> {
     position_bytes(key.as_bytes())
 }
 
 /// [`position`] over the key's bytes. It runs for every member of every event, so it
 /// dispatches on length and first byte, then compares one candidate of known length (which
-/// compiles to a few word compares instead of a `memcmp` call).
+/// compiles to a few word compares instead of a `memcmp` call). Inlined into
+/// [`TopKeys::record`], which runs for every member of the event.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "a call per member of every event: the call cost as much as the match"
+)]
 fn position_bytes(key: &[u8]) -> Option<usize> {
     fn is<const N: usize>(key: &[u8], name: &[u8; N]) -> bool {
         <[u8; N]>::try_from(key).is_ok_and(|key| key == *name)
@@ -57,10 +66,19 @@ fn position_bytes(key: &[u8]) -> Option<usize> {
 
 /// The slot of an object key given by its text between the quotes, still escaped if
 /// `escaped`.
+#[inline]
 fn key_slot(inner: &[u8], escaped: bool) -> Option<usize> {
     if !escaped {
         return position_bytes(inner);
     }
+    escaped_key_slot(inner)
+}
+
+/// [`key_slot`] of an escaped key: rare, and out of line so that the common path of
+/// [`TopKeys::record`] needs no stack frame.
+#[cold]
+#[inline(never)]
+fn escaped_key_slot(inner: &[u8]) -> Option<usize> {
     let inner = std::str::from_utf8(inner).ok()?;
     position(&crate::text::unescape(inner))
 }
@@ -75,7 +93,9 @@ impl TopKeys {
 
     /// Record a member while its object is being parsed: its key's text between the quotes
     /// (`escaped` if it has escapes) and the tape index its value will have. The first
-    /// member of a name wins, as in [`TopKeys::new`].
+    /// member of a name wins, as in [`TopKeys::new`]. Runs for every member of every event
+    /// object, hence inlined into the parser's member loop.
+    #[inline]
     pub(crate) fn record(&mut self, inner: &[u8], escaped: bool, value: u32) {
         if let Some(slot) = key_slot(inner, escaped).and_then(|at| self.0.get_mut(at)) {
             if *slot == ABSENT {
@@ -99,6 +119,15 @@ impl TopKeys {
             }
         }
         top
+    }
+
+    /// The member of slot `slot` (from [`position`]) of the object this index was built for,
+    /// in `doc`; `None` when the object has no such member.
+    pub(crate) fn member<'d>(&self, doc: &'d Doc, slot: usize) -> Option<NodeRef<'d>> {
+        match self.0.get(slot) {
+            Some(&ABSENT) | None => None,
+            Some(&idx) => doc.node(idx),
+        }
     }
 
     /// `object.get(key)`, answered from the index when `key` is indexed.

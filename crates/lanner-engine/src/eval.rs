@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
-use lanner_audit::{Event, Value, extract};
+use lanner_audit::{Event, Value};
 use lanner_rules::checked::Transformer;
 use lanner_rules::syntax::ast::{Modifier, Op};
 
@@ -117,13 +117,36 @@ impl<'e, 's> Frame<'e, 's> {
         let at = if stamp == self.generation {
             at as usize
         } else {
-            let (field, arg) = self.slots.fields.get(index)?;
+            let extractor = self.slots.extractors.get(index)?;
             let at = self.values.len();
-            self.values.push(extract(self.event, *field, arg.as_ref()));
+            self.values.push(extractor.extract(self.event));
             self.seen[index] = (self.generation, at as u32);
             at
         };
         self.values.get(at)?.as_ref()
+    }
+
+    /// Whether a slot's field is available: from the cache, else from the extractor when it
+    /// can tell without building the value (`jevt.rawtime exists`, Falco's
+    /// `k8s_audit_always_true`, then formats and allocates no time text), else by
+    /// extracting it.
+    fn exists(&mut self, slot: crate::program::SlotId) -> bool {
+        let index = slot.0 as usize;
+        let cached = self
+            .seen
+            .get(index)
+            .is_some_and(|&(stamp, _)| stamp == self.generation);
+        if !cached {
+            let known = self
+                .slots
+                .extractors
+                .get(index)
+                .and_then(|e| e.available(self.event));
+            if let Some(available) = known {
+                return available;
+            }
+        }
+        self.slot(slot).is_some()
     }
 
     /// The value of a field after its transformers; `None` if not available.
@@ -151,8 +174,12 @@ impl<'e, 's> Frame<'e, 's> {
     }
 
     fn test(&mut self, test: &TestNode) -> bool {
-        if let TestKind::Field { op, rhs } = &test.kind {
-            return self.field_test(&test.lhs, *op, rhs);
+        match &test.kind {
+            TestKind::Field { op, rhs } => return self.field_test(&test.lhs, *op, rhs),
+            TestKind::Exists if test.lhs.transforms.is_empty() => {
+                return self.exists(test.lhs.slot);
+            }
+            _ => {}
         }
         let Some(value) = self.value(&test.lhs) else {
             return false;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use lanner_audit::{FieldArg, FieldId, FieldType};
+use lanner_audit::{Extractor, FieldArg, FieldId, FieldType};
 use lanner_rules::checked::{Cond, Operand, Test, TestRhs, Transformer};
 use lanner_rules::syntax::ast::{Modifier, Op};
 
@@ -21,7 +21,9 @@ pub struct SlotId(pub u32);
 /// Every `(field, argument)` the compiled rules read.
 #[derive(Debug, Default)]
 pub struct Slots {
-    pub(crate) fields: Vec<(FieldId, Option<FieldArg>)>,
+    /// Per slot, its field prepared for extraction (resolved once here rather than per
+    /// event).
+    pub(crate) extractors: Vec<Extractor>,
     index: HashMap<(FieldId, Option<FieldArg>), SlotId>,
 }
 
@@ -32,8 +34,8 @@ impl Slots {
         if let Some(slot) = self.index.get(&key) {
             return *slot;
         }
-        let slot = SlotId(self.fields.len() as u32);
-        self.fields.push(key.clone());
+        let slot = SlotId(self.extractors.len() as u32);
+        self.extractors.push(Extractor::new(field, arg));
         self.index.insert(key, slot);
         slot
     }
@@ -41,13 +43,13 @@ impl Slots {
     /// How many slots there are.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.extractors.len()
     }
 
     /// Whether there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.extractors.is_empty()
     }
 }
 
