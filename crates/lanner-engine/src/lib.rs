@@ -35,6 +35,7 @@ mod engine;
 mod eval;
 pub mod explain;
 mod index;
+mod json;
 mod matcher;
 mod program;
 
