@@ -12,12 +12,6 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-/// mimalloc rather than the system allocator: each event's text and tape are allocated and
-/// freed on the hot path, and glibc's malloc/free cost about 10% of the per-event work
-/// (docs/performance.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
