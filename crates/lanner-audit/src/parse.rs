@@ -68,9 +68,11 @@ pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
         let mut parser = Parser {
             bytes: text.as_bytes(),
             pos: 0,
-            // About one node per 17 bytes in audit events: room for twice that, so that
-            // the tape is almost never reallocated (a copy of the whole tape each time).
-            nodes: Vec::with_capacity(text.len() / 8 + 4),
+            // About one node per 17 bytes in audit events. Room for twice that saved no
+            // measurable work (14,616 against 14,614 instructions per event) but doubled
+            // the tapes' memory, which the server holds for every queued event (peak RSS
+            // at saturation 66 -> 86 MiB).
+            nodes: Vec::with_capacity(text.len() / 16 + 1),
             top: TopKeys::EMPTY,
         };
         parser.skip_ws();
