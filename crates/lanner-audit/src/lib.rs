@@ -52,6 +52,7 @@ mod text;
 mod time;
 mod top;
 mod uri;
+pub mod util;
 mod value;
 mod walk;
 

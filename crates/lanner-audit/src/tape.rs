@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use crate::text;
+use crate::util::same_bytes;
 
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -290,24 +291,6 @@ impl<'d> Iterator for Children<'d> {
     }
 }
 
-/// `a == b` for short byte strings (object keys) without a call to `memcmp`: slices of 4 to
-/// 16 bytes are compared as two overlapping words, shorter ones byte by byte.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    fn words<const N: usize>(a: &[u8], b: &[u8]) -> bool {
-        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
-    }
-    if a.len() != b.len() {
-        return false;
-    }
-    match a.len() {
-        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..8 => words::<4>(a, b),
-        8..=16 => words::<8>(a, b),
-        _ => a == b,
-    }
-}
-
 /// Go's `strconv.Atoi` for the decimal strings fastjson accepts as array indexes: an
 /// optional sign, then one or more ASCII digits, within `i64`. Negative values are refused.
 fn go_atoi(key: &str) -> Option<u64> {
@@ -328,7 +311,7 @@ fn go_atoi(key: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{go_atoi, same_bytes};
+    use super::go_atoi;
     use crate::parse::parse;
 
     #[test]
@@ -340,22 +323,6 @@ mod tests {
         assert_eq!(go_atoi(""), None);
         assert_eq!(go_atoi("1a"), None);
         assert_eq!(go_atoi("99999999999999999999"), None);
-    }
-
-    #[test]
-    fn same_bytes_is_equality_at_every_length() {
-        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
-        for len in 0..=text.len() {
-            let a = &text[..len];
-            let copy = a.to_vec();
-            assert!(same_bytes(a, &copy), "len {len}");
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] ^= 0x20;
-                assert!(!same_bytes(a, &b), "len {len}, differs at {at}");
-            }
-            assert!(!same_bytes(a, &text[..len.saturating_sub(1)]) || len == 0);
-        }
     }
 
     #[test]

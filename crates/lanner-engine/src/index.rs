@@ -20,9 +20,9 @@ use lanner_rules::checked::{Cond, TestRhs};
 use lanner_rules::syntax::ast::Op;
 
 use crate::eval::Frame;
-use crate::matcher::same_bytes;
 use crate::program::{SlotId, Slots};
 use lanner_audit::Value;
+use lanner_audit::util::same_bytes;
 
 /// Values a slot must have for a condition to hold.
 type Constraints = BTreeMap<SlotId, BTreeSet<String>>;

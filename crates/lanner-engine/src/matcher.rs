@@ -8,6 +8,7 @@
 
 use foldhash::HashSet;
 use globset::GlobMatcher;
+use lanner_audit::util::same_bytes;
 use lanner_rules::pattern;
 use lanner_rules::syntax::ast::Op;
 use memchr::memmem::Finder;
@@ -102,25 +103,6 @@ impl StrMatcher {
             StrMatcher::Glob(g) => g.is_match(s),
             StrMatcher::Regex(re) => re.is_match(s),
         }
-    }
-}
-
-/// `a == b`, inline for short strings: the values rules compare with (verbs, resources,
-/// user names) are a few bytes long, where a call to `memcmp` costs more than the compare.
-/// Strings of 4 to 16 bytes are compared as two overlapping words, shorter ones byte by byte.
-#[inline]
-pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    fn words<const N: usize>(a: &[u8], b: &[u8]) -> bool {
-        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
-    }
-    if a.len() != b.len() {
-        return false;
-    }
-    match a.len() {
-        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
-        4..8 => words::<4>(a, b),
-        8..=16 => words::<8>(a, b),
-        _ => a == b,
     }
 }
 
@@ -223,24 +205,6 @@ impl PathPrefixes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn same_bytes_is_equality_at_every_length() {
-        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
-        for len in 0..=text.len() {
-            let a = &text[..len];
-            let copy = a.to_vec();
-            assert!(same_bytes(a, &copy), "len {len}");
-            for at in 0..len {
-                let mut b = a.to_vec();
-                b[at] ^= 0x20;
-                assert!(!same_bytes(a, &b), "len {len}, differs at {at}");
-            }
-            if len > 0 {
-                assert!(!same_bytes(a, &text[..len - 1]), "len {len}");
-            }
-        }
-    }
 
     #[test]
     fn glob_star_crosses_slashes_like_fnmatch() {
