@@ -63,4 +63,5 @@ pub use event::Event;
 pub use extract::{Extractor, extract};
 pub use input::{LineError, LineReader, MAX_LINE_LEN, open_input};
 pub use markdown::fields_markdown;
+pub use time::utc_time;
 pub use value::Value;

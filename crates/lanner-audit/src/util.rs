@@ -1,6 +1,6 @@
-//! Two small helpers of the per-event hot path, shared with the engine: short byte strings
-//! compared without a `memcmp` call, and zero-padded decimals written without the
-//! formatting machinery.
+//! Small helpers of the per-event hot path: short byte strings compared without a `memcmp`
+//! call (shared with the engine), and zero-padded decimals written without the formatting
+//! machinery.
 
 /// `a == b`, inline for short byte strings (object keys, and the verbs, resources and user
 /// names rules compare with), where a call to `memcmp` costs more than the compare: slices
@@ -26,9 +26,8 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// widths up to 10), without the formatting machinery: event and alert times are written
 /// for every alert, and `write!` cost more than the digits (with `evt.time` and the JSON
 /// `time` both written this way: 48,605 -> 47,205 instructions per event on the
-/// match-heavy corpus). Inline: it is called across crates, with constant widths.
-#[inline]
-pub fn push_padded(out: &mut String, n: u32, width: usize) {
+/// match-heavy corpus).
+pub(crate) fn push_padded(out: &mut String, n: u32, width: usize) {
     const MAX: usize = 10;
     let mut digits = [b'0'; MAX];
     let mut rest = n;

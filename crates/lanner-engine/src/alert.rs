@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use lanner_audit::util::push_padded;
-use lanner_audit::{FieldId, Value, extract, lookup};
+use lanner_audit::{FieldId, Value, extract, lookup, utc_time};
 use lanner_rules::checked::OutputPart;
 
 use crate::engine::Engine;
@@ -281,47 +280,6 @@ fn push_field_value(out: &mut String, value: &FieldValue) {
     }
 }
 
-/// `2016-08-04T16:17:57.881781397Z`
-#[must_use]
-pub fn utc_time(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let ts = jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let dt = jiff::tz::TimeZone::UTC.to_datetime(ts);
-    let (Ok(year @ 1000..=9999), Ok(nanos)) = (u32::try_from(dt.year()), u32::try_from(nanos))
-    else {
-        return format!("{}.{nanos:09}Z", ts.strftime("%Y-%m-%dT%H:%M:%S"));
-    };
-    // Every time an `i64` of nanoseconds holds has a four-digit year: written without
-    // `strftime` and `format!`, which cost more than the digits.
-    let field = |n: i8| u32::from(n.unsigned_abs());
-    let mut out = String::with_capacity(30);
-    push_padded(&mut out, year, 4);
-    out.push('-');
-    push_padded(&mut out, field(dt.month()), 2);
-    out.push('-');
-    push_padded(&mut out, field(dt.day()), 2);
-    out.push('T');
-    push_padded(&mut out, field(dt.hour()), 2);
-    out.push(':');
-    push_padded(&mut out, field(dt.minute()), 2);
-    out.push(':');
-    push_padded(&mut out, field(dt.second()), 2);
-    out.push('.');
-    push_padded(&mut out, nanos, 9);
-    out.push('Z');
-    out
-}
-
-/// `utc_time` as it was written before the fast path (tests compare the two).
-#[cfg(test)]
-fn utc_time_strftime(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let ts = jiff::Timestamp::from_second(secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    format!("{}.{nanos:09}Z", ts.strftime("%Y-%m-%dT%H:%M:%S"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,28 +365,6 @@ mod tests {
             }
         }
         assert_eq!(seen, 2);
-    }
-
-    #[test]
-    fn utc_time_has_nine_fraction_digits_and_z() {
-        assert_eq!(
-            utc_time(1_470_327_477_881_781_397),
-            "2016-08-04T16:17:57.881781397Z"
-        );
-        assert_eq!(utc_time(0), "1970-01-01T00:00:00.000000000Z");
-        for ns in [
-            i64::MIN,
-            i64::MIN + 999_999_999,
-            -1,
-            1,
-            999_999_999,
-            1_000_000_000,
-            1_714_564_800_123_456_000,
-            951_782_400_000_000_007, // 2000-02-29
-            i64::MAX,
-        ] {
-            assert_eq!(utc_time(ns), utc_time_strftime(ns), "{ns}");
-        }
     }
 
     #[test]

@@ -39,8 +39,9 @@ mod json;
 mod matcher;
 mod program;
 
-pub use alert::{Alert, FieldValue, NA, render_value, utc_time};
+pub use alert::{Alert, FieldValue, NA, render_value};
 pub use engine::{CompiledRule, Engine, EngineError, Options, RuleMatching, output_keys};
 pub use eval::{Frame, Scratch, transform};
+pub use lanner_audit::utc_time;
 pub use matcher::{MatcherError, PathPrefixes, StrMatcher, StrSet};
 pub use program::{CompileError, Node, SlotId, Slots, compile};
