@@ -115,25 +115,20 @@ pub(crate) fn render(ns: i64, zone: &TimeZone, date: bool, nanos: bool) -> Strin
 
 /// libs' `ts_to_iso_8601`: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+0000`, always UTC.
 pub(crate) fn iso8601(ns: i64) -> String {
-    let (ts, sub) = split(ns);
-    let mut out = String::with_capacity(34);
-    push_datetime(
-        &mut out,
-        TimeZone::UTC.to_datetime(ts),
-        sub,
-        Some('T'),
-        true,
-    );
-    out.push_str("+0000");
-    out
+    utc_with_zone(ns, "+0000")
 }
 
 /// The time of Falco's JSON alerts, RFC 3339 in UTC with nine fraction digits:
 /// `2016-08-04T16:17:57.881781397Z`.
 #[must_use]
 pub fn utc_time(ns: i64) -> String {
+    utc_with_zone(ns, "Z")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` in UTC, then `zone` as written.
+fn utc_with_zone(ns: i64, zone: &str) -> String {
     let (ts, sub) = split(ns);
-    let mut out = String::with_capacity(30);
+    let mut out = String::with_capacity(29 + zone.len());
     push_datetime(
         &mut out,
         TimeZone::UTC.to_datetime(ts),
@@ -141,7 +136,7 @@ pub fn utc_time(ns: i64) -> String {
         Some('T'),
         true,
     );
-    out.push('Z');
+    out.push_str(zone);
     out
 }
 
