@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use lanner_audit::{LineError, decode_payload, open_input};
+use lanner_audit::{Decoder, LineError, open_input};
 use lanner_engine::{Alert, Engine, Options, RuleMatching};
 
 use crate::cli::{Format, Matching, RunArgs};
@@ -304,6 +304,10 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
     let mut notes = batch.notes.iter().peekable();
     let mut alerts: Vec<Alert> = Vec::new();
     let mut scratch = engine.scratch();
+    // Each line's events are dropped before the next line is decoded, so the decoder reuses
+    // one text and tape buffer for the whole batch.
+    let mut decoder = Decoder::new();
+    let mut events = Vec::new();
     let mut num = batch.first_num;
     for &(number, start, end) in &batch.lines {
         while let Some((_, note)) = notes.next_if(|(line, _)| *line < number) {
@@ -311,15 +315,12 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
         }
         let bytes = &batch.data[start..end];
         done.bytes += bytes.len() as u64 + 1;
-        let events = match decode_payload(bytes, num + 1) {
-            Ok(events) => events,
-            Err(e) => {
-                let _ = writeln!(done.err, "{}:{number}: {e}", batch.input);
-                done.rejected += 1;
-                continue;
-            }
-        };
-        for event in events {
+        if let Err(e) = decoder.decode(bytes, num + 1, &mut events) {
+            let _ = writeln!(done.err, "{}:{number}: {e}", batch.input);
+            done.rejected += 1;
+            continue;
+        }
+        for event in events.drain(..) {
             let event = match event {
                 Ok(event) => event,
                 Err(e) => {

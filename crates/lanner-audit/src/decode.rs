@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::event::Event;
-use crate::parse::{JsonError, parse};
+use crate::parse::{JsonError, parse_into};
 use crate::tape::{Doc, Kind, NodeRef};
 use crate::time::parse_rfc3339;
 use crate::top::TopKeys;
@@ -82,31 +82,96 @@ impl From<JsonError> for PayloadError {
 /// Split a payload into events, numbered from `first_num` upwards (only events that decode
 /// take a number). The outer `Err` refuses the whole payload; an inner `Err` drops one
 /// event. Invalid UTF-8 is replaced with U+FFFD rather than refused.
+///
+/// Decoding many payloads one after another is cheaper with a [`Decoder`].
 pub fn decode_payload(
     bytes: &[u8],
     first_num: u64,
 ) -> Result<Vec<Result<Event, EventError>>, PayloadError> {
-    if u32::try_from(bytes.len()).is_err() {
-        return Err(PayloadError::TooLarge { len: bytes.len() });
+    let mut events = Vec::new();
+    Decoder::new().decode(bytes, first_num, &mut events)?;
+    Ok(events)
+}
+
+/// Decodes payload after payload, reusing the storage of the previous payload's text and
+/// tape once none of its events is alive any more: a file reader that drops each line's
+/// events before the next line allocates nothing per line. (Events that are still held,
+/// as in the server's queues, simply keep theirs, and the next payload gets new storage.)
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// The previous payload's document, for reuse when the decoder holds the only reference.
+    last: Option<Arc<Doc>>,
+}
+
+/// Documents whose text took more than this are not kept for reuse: one large webhook body
+/// must not stay allocated for the life of a worker.
+const KEEP_BYTES: usize = 1 << 20;
+
+impl Decoder {
+    /// A decoder with no storage yet.
+    #[must_use]
+    pub fn new() -> Decoder {
+        Decoder::default()
     }
-    // simdutf8 checks 32 bytes at a time where the CPU can (std: about 550 instructions per
-    // 1 KB event).
-    let text = match simdutf8::basic::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    };
-    if u32::try_from(text.len()).is_err() {
-        return Err(PayloadError::TooLarge { len: text.len() });
+
+    /// What [`decode_payload`] gives, with the events appended to `events`.
+    ///
+    /// # Errors
+    /// The payload is refused whole (see [`PayloadError`]); `events` is then unchanged.
+    pub fn decode(
+        &mut self,
+        bytes: &[u8],
+        first_num: u64,
+        events: &mut Vec<Result<Event, EventError>>,
+    ) -> Result<(), PayloadError> {
+        if u32::try_from(bytes.len()).is_err() {
+            return Err(PayloadError::TooLarge { len: bytes.len() });
+        }
+        // The previous document, if no event holds it any more; else a new one.
+        let mut shared = match self.last.take() {
+            Some(doc) if Arc::strong_count(&doc) == 1 => doc,
+            _ => Arc::new(Doc::default()),
+        };
+        // Never clones: `shared` has no other reference (checked or new just above).
+        let doc = Arc::make_mut(&mut shared);
+        doc.text.clear();
+        // simdutf8 checks 32 bytes at a time where the CPU can (std: about 550 instructions
+        // per 1 KB event).
+        match simdutf8::basic::from_utf8(bytes) {
+            Ok(text) => doc.text.push_str(text),
+            Err(_) => doc.text.push_str(&String::from_utf8_lossy(bytes)),
+        }
+        let parsed = if u32::try_from(doc.text.len()).is_err() {
+            Err(PayloadError::TooLarge {
+                len: doc.text.len(),
+            })
+        } else {
+            parse_into(doc).map_err(PayloadError::from)
+        };
+        let split = parsed.and_then(|()| split(&shared, first_num, events));
+        if shared.text.capacity() <= KEEP_BYTES {
+            self.last = Some(shared);
+        }
+        split
     }
-    let doc = Arc::new(parse(text)?);
+}
+
+/// The events of a parsed payload, appended to `events`.
+fn split(
+    doc: &Arc<Doc>,
+    first_num: u64,
+    events: &mut Vec<Result<Event, EventError>>,
+) -> Result<(), PayloadError> {
     // The usual payload, one log line: a single `Event`, whose index was built while
     // parsing. Decided from that index, with no list of items to gather.
     if let Some(root) = doc.node(0).filter(|n| n.kind() == Kind::Object) {
         let kind = doc.top.get(root, "kind");
         if kind.and_then(NodeRef::unescaped_bytes) == Some(b"Event") {
             let top = doc.top;
-            let event = timestamp(&doc, 0, &top).map(|ts| Event::new(doc, 0, top, first_num, ts));
-            return Ok(vec![event]);
+            let event = timestamp(doc, 0, &top)
+                .map(|ts| Event::new(Arc::clone(doc), 0, top, first_num, ts));
+            events.push(event);
+            return Ok(());
         }
     }
     let mut items = Vec::new();
@@ -114,25 +179,22 @@ pub fn decode_payload(
         collect(root, &mut String::new(), &mut items)?;
     }
     let mut num = first_num;
-    let events = items
-        .into_iter()
-        .map(|idx| {
-            // The root object's index was built while parsing; items of an `EventList` or
-            // of an array get theirs here.
-            let top = if idx == 0 {
-                doc.top
-            } else {
-                doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new)
-            };
-            let event = timestamp(&doc, idx, &top)
-                .map(|ts| Event::new(Arc::clone(&doc), idx, top, num, ts));
-            if event.is_ok() {
-                num += 1;
-            }
-            event
-        })
-        .collect();
-    Ok(events)
+    events.extend(items.into_iter().map(|idx| {
+        // The root object's index was built while parsing; items of an `EventList` or of
+        // an array get theirs here.
+        let top = if idx == 0 {
+            doc.top
+        } else {
+            doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new)
+        };
+        let event =
+            timestamp(doc, idx, &top).map(|ts| Event::new(Arc::clone(doc), idx, top, num, ts));
+        if event.is_ok() {
+            num += 1;
+        }
+        event
+    }));
+    Ok(())
 }
 
 /// Gather the tape indexes of the event objects under `node`; `path` names the array

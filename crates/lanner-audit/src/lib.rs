@@ -58,7 +58,7 @@ mod walk;
 
 pub use arg::{ArgError, FieldArg, parse_arg};
 pub use catalog::{ArgKind, FieldDef, FieldId, FieldType, fields, lookup};
-pub use decode::{EventError, PayloadError, decode_payload};
+pub use decode::{Decoder, EventError, PayloadError, decode_payload};
 pub use event::Event;
 pub use extract::{Extractor, extract};
 pub use input::{LineError, LineReader, MAX_LINE_LEN, open_input};

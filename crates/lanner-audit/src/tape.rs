@@ -48,12 +48,23 @@ pub(crate) struct Node {
 }
 
 /// A parsed payload: its text and its tape. Never empty once built by [`crate::parse`].
-#[derive(Debug)]
+/// `Clone` only for `Arc::make_mut`, which the decoder calls on a document it holds alone.
+#[derive(Clone, Debug)]
 pub(crate) struct Doc {
     pub(crate) text: String,
     pub(crate) nodes: Vec<Node>,
     /// The index of the root's members when the root is an object (built while parsing).
     pub(crate) top: crate::top::TopKeys,
+}
+
+impl Default for Doc {
+    fn default() -> Doc {
+        Doc {
+            text: String::new(),
+            nodes: Vec::new(),
+            top: crate::top::TopKeys::EMPTY,
+        }
+    }
 }
 
 impl Doc {

@@ -1,6 +1,6 @@
 //! Payload decoding: the shapes Falco accepts, the ones it refuses, and per-event errors.
 
-use lanner_audit::{EventError, PayloadError, decode_payload};
+use lanner_audit::{Decoder, EventError, PayloadError, decode_payload};
 
 const TS: &str = r#""stageTimestamp":"2024-05-01T12:00:00Z""#;
 
@@ -187,4 +187,55 @@ fn invalid_utf8_is_replaced_not_refused() {
     line.extend_from_slice(br#"","stageTimestamp":"2024-05-01T12:00:00Z"}"#);
     let e = decode_payload(&line, 1).unwrap().remove(0).unwrap();
     assert!(e.json().contains("a\u{FFFD}"));
+}
+
+#[test]
+fn a_decoder_gives_what_decode_payload_gives_and_never_disturbs_held_events() {
+    let long = event(&"x".repeat(3000));
+    let list = format!(
+        r#"{{"kind":"EventList","items":[{},{}]}}"#,
+        event("l1"),
+        event("l2")
+    );
+    let payloads = [
+        event("a"),
+        long.clone(),
+        "{\"kind\":\"Event\",".to_owned(),
+        list,
+        event("b"),
+        "[1]".to_owned(),
+        event("c"),
+    ];
+    let mut decoder = Decoder::new();
+    let mut held = Vec::new();
+    for (i, payload) in payloads.iter().enumerate() {
+        let mut events = Vec::new();
+        let got = decoder.decode(payload.as_bytes(), 1, &mut events);
+        let want = decode_payload(payload.as_bytes(), 1);
+        match (got, want) {
+            (Ok(()), Ok(want)) => {
+                let json = |e: &Result<lanner_audit::Event, EventError>| {
+                    e.as_ref().map(|e| (e.json().into_owned(), e.num())).ok()
+                };
+                let got: Vec<_> = events.iter().map(json).collect();
+                let want: Vec<_> = want.iter().map(json).collect();
+                assert_eq!(got, want, "payload {i}");
+            }
+            (Err(got), Err(want)) => {
+                assert_eq!(got, want, "payload {i}");
+                assert!(events.is_empty(), "payload {i}");
+            }
+            (got, want) => panic!("payload {i}: decoder {got:?}, decode_payload {want:?}"),
+        }
+        // Keep every other payload's events alive while the next ones are decoded: the
+        // decoder must then not reuse their storage.
+        if i % 2 == 1 {
+            held.push((payload.clone(), events));
+        }
+    }
+    for (payload, events) in held {
+        for event in events.into_iter().flatten() {
+            assert!(payload.contains(&*event.json()), "{payload}");
+        }
+    }
 }
