@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::event::Event;
 use crate::parse::{JsonError, parse_into};
 use crate::tape::{Doc, Kind, NodeRef};
-use crate::time::parse_rfc3339;
+use crate::time::TimeParser;
 use crate::top::TopKeys;
 
 /// Why a whole payload was refused.
@@ -101,6 +101,8 @@ pub fn decode_payload(
 pub struct Decoder {
     /// The previous payload's document, for reuse when the decoder holds the only reference.
     last: Option<Arc<Doc>>,
+    /// Reads `stageTimestamp`s, remembering the last one's minute.
+    times: TimeParser,
 }
 
 /// Documents whose text took more than this are not kept for reuse: one large webhook body
@@ -148,7 +150,7 @@ impl Decoder {
         } else {
             parse_into(doc).map_err(PayloadError::from)
         };
-        let split = parsed.and_then(|()| split(&shared, first_num, events));
+        let split = parsed.and_then(|()| split(&shared, first_num, &mut self.times, events));
         if shared.text.capacity() <= KEEP_BYTES {
             self.last = Some(shared);
         }
@@ -160,6 +162,7 @@ impl Decoder {
 fn split(
     doc: &Arc<Doc>,
     first_num: u64,
+    times: &mut TimeParser,
     events: &mut Vec<Result<Event, EventError>>,
 ) -> Result<(), PayloadError> {
     // The usual payload, one log line: a single `Event`, whose index was built while
@@ -168,7 +171,7 @@ fn split(
         let kind = doc.top.get(root, "kind");
         if kind.and_then(NodeRef::unescaped_bytes) == Some(b"Event") {
             let top = doc.top;
-            let event = timestamp(doc, 0, &top)
+            let event = timestamp(doc, 0, &top, times)
                 .map(|ts| Event::new(Arc::clone(doc), 0, top, first_num, ts));
             events.push(event);
             return Ok(());
@@ -187,8 +190,8 @@ fn split(
         } else {
             doc.node(idx).map_or(TopKeys::EMPTY, TopKeys::new)
         };
-        let event =
-            timestamp(doc, idx, &top).map(|ts| Event::new(Arc::clone(doc), idx, top, num, ts));
+        let event = timestamp(doc, idx, &top, times)
+            .map(|ts| Event::new(Arc::clone(doc), idx, top, num, ts));
         if event.is_ok() {
             num += 1;
         }
@@ -229,7 +232,12 @@ fn collect(node: NodeRef<'_>, path: &mut String, out: &mut Vec<u32>) -> Result<(
 }
 
 /// The event time of the item at `idx`, from its `stageTimestamp`.
-fn timestamp(doc: &Doc, idx: u32, top: &TopKeys) -> Result<i64, EventError> {
+fn timestamp(
+    doc: &Doc,
+    idx: u32,
+    top: &TopKeys,
+    times: &mut TimeParser,
+) -> Result<i64, EventError> {
     let stamp = doc
         .node(idx)
         .and_then(|n| top.get(n, "stageTimestamp"))
@@ -238,7 +246,9 @@ fn timestamp(doc: &Doc, idx: u32, top: &TopKeys) -> Result<i64, EventError> {
     let text = stamp
         .as_str()
         .ok_or_else(|| EventError::BadStageTimestamp(shown()))?;
-    let ns = parse_rfc3339(&text).ok_or_else(|| EventError::BadStageTimestamp(shown()))?;
+    let ns = times
+        .parse(&text)
+        .ok_or_else(|| EventError::BadStageTimestamp(shown()))?;
     i64::try_from(ns)
         .ok()
         .filter(|ns| *ns >= 0)
