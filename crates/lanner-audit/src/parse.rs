@@ -89,6 +89,7 @@ pub(crate) fn parse_into(doc: &mut Doc) -> Result<(), JsonError> {
         pos: 0,
         nodes,
         top: TopKeys::EMPTY,
+        spaces: 0,
     };
     let parsed = parser.document();
     doc.nodes = parser.nodes;
@@ -102,6 +103,10 @@ struct Parser<'a> {
     nodes: Vec<Node>,
     /// The index of the root object's members.
     top: TopKeys,
+    /// How many runs of whitespace were skipped so far: a container whose text holds
+    /// insignificant whitespace is one during which this changed (it cannot wrap around:
+    /// runs are separated by other bytes, and payloads are under 4 GiB).
+    spaces: u32,
 }
 
 impl Parser<'_> {
@@ -133,17 +138,17 @@ impl Parser<'_> {
         self.bytes.get(self.pos).copied()
     }
 
-    /// Skip JSON whitespace; tell whether there was any. Audit logs are compact, so the
-    /// first byte usually decides.
+    /// Skip JSON whitespace, counting the runs. Audit logs are compact, so the first byte
+    /// usually decides.
     #[inline]
-    fn skip_ws(&mut self) -> bool {
+    fn skip_ws(&mut self) {
         if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            return false;
+            return;
         }
+        self.spaces = self.spaces.wrapping_add(1);
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
-        true
     }
 
     fn push(&mut self, kind: Kind, start: usize, flags: u8) -> usize {
@@ -158,8 +163,8 @@ impl Parser<'_> {
         idx
     }
 
-    /// Parse one value at `pos`; tell whether its text contains insignificant whitespace.
-    fn value(&mut self, depth: u32) -> Result<bool, JsonError> {
+    /// Parse one value at `pos`.
+    fn value(&mut self, depth: u32) -> Result<(), JsonError> {
         let start = self.pos;
         match self.peek() {
             Some(b'{') => return self.container(Kind::Object, depth),
@@ -174,7 +179,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.error(Reason::ExpectedValue)),
         }
-        Ok(false)
+        Ok(())
     }
 
     fn literal(&mut self, word: &'static str, kind: Kind, start: usize) -> Result<(), JsonError> {
@@ -276,7 +281,7 @@ impl Parser<'_> {
     }
 
     /// Parse an array or object starting at its opening bracket.
-    fn container(&mut self, kind: Kind, depth: u32) -> Result<bool, JsonError> {
+    fn container(&mut self, kind: Kind, depth: u32) -> Result<(), JsonError> {
         if depth >= MAX_DEPTH {
             return Err(self.error(Reason::TooDeep));
         }
@@ -287,13 +292,14 @@ impl Parser<'_> {
             Kind::Object => (b'}', Reason::ExpectedCommaOrBrace),
             _ => (b']', Reason::ExpectedCommaOrBracket),
         };
-        let mut spaced = self.skip_ws();
+        let spaces = self.spaces;
+        self.skip_ws();
         if self.peek() == Some(close) {
             self.pos += 1;
         } else {
             loop {
                 if kind == Kind::Object {
-                    spaced |= self.key()?;
+                    self.key()?;
                     if depth == 0 {
                         self.record_root_member();
                     }
@@ -303,13 +309,13 @@ impl Parser<'_> {
                 if self.peek() == Some(b'"') {
                     self.string()?;
                 } else {
-                    spaced |= self.value(depth + 1)?;
+                    self.value(depth + 1)?;
                 }
-                spaced |= self.skip_ws();
+                self.skip_ws();
                 match self.peek() {
                     Some(b',') => {
                         self.pos += 1;
-                        spaced |= self.skip_ws();
+                        self.skip_ws();
                     }
                     Some(c) if c == close => {
                         self.pos += 1;
@@ -323,11 +329,11 @@ impl Parser<'_> {
         if let Some(node) = self.nodes.get_mut(idx) {
             node.end = end;
             node.next = next;
-            if spaced {
+            if self.spaces != spaces {
                 node.flags |= SPACED;
             }
         }
-        Ok(spaced)
+        Ok(())
     }
 
     /// Index the member of the root object whose key was just pushed.
@@ -339,22 +345,22 @@ impl Parser<'_> {
         self.top.record(inner, key.flags & ESCAPED != 0, value);
     }
 
-    /// Parse an object key and its colon; tell whether whitespace was skipped. Inlined into
+    /// Parse an object key and its colon. Inlined into
     /// its one caller, the member loop.
     #[inline(always)]
     #[allow(clippy::inline_always, reason = "one call site, on every member")]
-    fn key(&mut self) -> Result<bool, JsonError> {
+    fn key(&mut self) -> Result<(), JsonError> {
         if self.peek() != Some(b'"') {
             return Err(self.error(Reason::ExpectedKey));
         }
         self.string()?;
-        let mut spaced = self.skip_ws();
+        self.skip_ws();
         if self.peek() != Some(b':') {
             return Err(self.error(Reason::ExpectedColon));
         }
         self.pos += 1;
-        spaced |= self.skip_ws();
-        Ok(spaced)
+        self.skip_ws();
+        Ok(())
     }
 }
 
