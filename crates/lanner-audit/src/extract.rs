@@ -216,6 +216,30 @@ impl Extractor {
             _ => None,
         }
     }
+
+    /// Whether the field's value on `event` is the single text `text`, when that is known
+    /// without building the value: `Some(None)` when the field is not available,
+    /// `Some(Some(equal))` otherwise; `None` when it is not known (then extract it).
+    ///
+    /// Falco's `k8s_audit_never_true` macro is `jevt.rawtime=0`, read on most events: the
+    /// time is compared as a number, with no text formatted and no allocation.
+    #[must_use]
+    pub fn equals(&self, event: &Event, text: &str) -> Option<Option<bool>> {
+        match self.0 {
+            Plan::RawTime(_) => {
+                if event.root().is_none() {
+                    return Some(None);
+                }
+                // The text of `ns` is canonical decimal: digits only, no leading zero.
+                let canonical = !text.is_empty()
+                    && text.bytes().all(|b| b.is_ascii_digit())
+                    && (text == "0" || !text.starts_with('0'));
+                let equal = canonical && text.parse::<i64>().ok() == Some(event.timestamp_ns());
+                Some(Some(equal))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Falco's `extractFromKeys`: the node at `path`; list fields need an array.
@@ -406,6 +430,37 @@ mod tests {
     /// Every field, with arguments of each kind, on the fixtures, the sample log and events
     /// built to trip the shortcuts (escaped and repeated keys, wrong kinds, no `auditID`).
     #[test]
+    fn rawtime_equality_is_that_of_its_text() {
+        let event = |stamp: &str| {
+            let line = format!(r#"{{"kind":"Event","stageTimestamp":"{stamp}"}}"#);
+            decode_payload(line.as_bytes(), 1)
+                .unwrap()
+                .remove(0)
+                .unwrap()
+        };
+        let field = lookup("jevt.rawtime").unwrap();
+        let rawtime = Extractor::new(field, None);
+        let cases = [
+            ("1970-01-01T00:00:00Z", "0", true),
+            ("1970-01-01T00:00:00Z", "00", false),
+            ("1970-01-01T00:00:00Z", "-0", false),
+            ("1970-01-01T00:00:00Z", "+0", false),
+            ("1970-01-01T00:00:01Z", "1000000000", true),
+            ("1970-01-01T00:00:01Z", "01000000000", false),
+            ("1970-01-01T00:00:01Z", "1000000000 ", false),
+            ("2024-05-01T12:00:00Z", "0", false),
+            ("2024-05-01T12:00:00Z", "99999999999999999999999", false),
+            ("2024-05-01T12:00:00Z", "", false),
+        ];
+        for (stamp, text, equal) in cases {
+            let event = event(stamp);
+            let want = extract(&event, field, None).map(|v| v.as_str() == Some(text));
+            assert_eq!(want, Some(equal), "{stamp} {text:?}");
+            assert_eq!(rawtime.equals(&event, text), Some(want), "{stamp} {text:?}");
+        }
+    }
+
+    #[test]
     fn a_prepared_extractor_gives_what_extract_gives() {
         let mut lines: Vec<&str> = vec![
             include_str!("../tests/fixtures/pod.json"),
@@ -467,6 +522,13 @@ mod tests {
                         );
                         if let Some(available) = prepared.available(&event) {
                             assert_eq!(available, want.is_some(), "line {n}, field {i}");
+                        }
+                        let texts = [&event.timestamp_ns().to_string(), "0", "00", "", "x"];
+                        for text in texts {
+                            if let Some(equal) = prepared.equals(&event, text) {
+                                let same = want.as_ref().map(|v| v.as_str() == Some(text));
+                                assert_eq!(equal, same, "line {n}, field {i}, {text:?}");
+                            }
                         }
                         checked += 1;
                     }

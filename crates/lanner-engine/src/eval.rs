@@ -132,11 +132,7 @@ impl<'e, 's> Frame<'e, 's> {
     /// extracting it.
     fn exists(&mut self, slot: crate::program::SlotId) -> bool {
         let index = slot.0 as usize;
-        let cached = self
-            .seen
-            .get(index)
-            .is_some_and(|&(stamp, _)| stamp == self.generation);
-        if !cached {
+        if !self.cached(index) {
             let known = self
                 .slots
                 .extractors
@@ -147,6 +143,30 @@ impl<'e, 's> Frame<'e, 's> {
             }
         }
         self.slot(slot).is_some()
+    }
+
+    /// Whether slot `index` was read for this frame's event.
+    fn cached(&self, index: usize) -> bool {
+        self.seen
+            .get(index)
+            .is_some_and(|&(stamp, _)| stamp == self.generation)
+    }
+
+    /// `=` or `!=` (`equal`) against `text`, when the extractor can answer without building
+    /// the value (`jevt.rawtime=0`, Falco's `k8s_audit_never_true`); `None` otherwise.
+    fn compare_text(
+        &mut self,
+        slot: crate::program::SlotId,
+        text: &str,
+        equal: bool,
+    ) -> Option<bool> {
+        let index = slot.0 as usize;
+        if self.cached(index) {
+            return None;
+        }
+        let answer = self.slots.extractors.get(index)?.equals(self.event, text)?;
+        // Missing values make every comparison false, `!=` included.
+        Some(answer.is_some_and(|same| same == equal))
     }
 
     /// The value of a field after its transformers; `None` if not available.
@@ -178,6 +198,14 @@ impl<'e, 's> Frame<'e, 's> {
             TestKind::Field { op, rhs } => return self.field_test(&test.lhs, *op, rhs),
             TestKind::Exists if test.lhs.transforms.is_empty() => {
                 return self.exists(test.lhs.slot);
+            }
+            TestKind::Str(StrMatcher::Eq(text) | StrMatcher::Ne(text))
+                if test.lhs.transforms.is_empty() =>
+            {
+                let equal = matches!(test.kind, TestKind::Str(StrMatcher::Eq(_)));
+                if let Some(answer) = self.compare_text(test.lhs.slot, text, equal) {
+                    return answer;
+                }
             }
             _ => {}
         }
