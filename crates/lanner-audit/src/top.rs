@@ -95,7 +95,11 @@ impl TopKeys {
     /// (`escaped` if it has escapes) and the tape index its value will have. The first
     /// member of a name wins, as in [`TopKeys::new`]. Runs for every member of every event
     /// object, hence inlined into the parser's member loop.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "runs for every member of every event; left to itself the compiler stopped inlining it into the parser (-0.4% instructions)"
+    )]
     pub(crate) fn record(&mut self, inner: &[u8], escaped: bool, value: u32) {
         if let Some(slot) = key_slot(inner, escaped).and_then(|at| self.0.get_mut(at)) {
             if *slot == ABSENT {
