@@ -1,5 +1,5 @@
 //! Decoding alone: JSON lines from `lanner-corpus` (seed 1, about 1 KB per event) turned
-//! into `Event`s by `decode_payload`, as `lanner run` does before evaluating anything.
+//! into `Event`s by a `Decoder`, as `lanner run` does before evaluating anything.
 //! The corpus is generated once, in memory, before measuring.
 //!
 //! Each corpus is measured twice, once per throughput unit: `decode/*` in events per
@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use lanner_audit::decode_payload;
+use lanner_audit::Decoder;
 
 #[path = "common/corpora.rs"]
 mod corpora;
@@ -19,8 +19,14 @@ use corpora::{EVENTS, corpora};
 
 fn decode_all(lines: &[String]) -> u64 {
     let mut num = 1;
+    // One decoder for the corpus, reusing its buffers, as `lanner run` keeps one per batch.
+    let mut decoder = Decoder::new();
+    let mut events = Vec::new();
     for line in lines {
-        for event in decode_payload(black_box(line.as_bytes()), num).expect("corpus lines decode") {
+        decoder
+            .decode(black_box(line.as_bytes()), num, &mut events)
+            .expect("corpus lines decode");
+        for event in events.drain(..) {
             black_box(event.expect("corpus events decode"));
             num += 1;
         }

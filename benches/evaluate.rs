@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use lanner_audit::decode_payload;
+use lanner_audit::Decoder;
 #[path = "common/corpora.rs"]
 mod corpora;
 
@@ -55,8 +55,13 @@ fn run(engine: &Engine, lines: &[String]) -> (u64, u64, u64) {
     let mut alerts = Vec::new();
     // One scratch for the whole corpus, as `lanner run` keeps one per batch.
     let mut scratch = engine.scratch();
+    let mut decoder = Decoder::new();
+    let mut events = Vec::new();
     for line in lines {
-        for event in decode_payload(black_box(line.as_bytes()), num).expect("corpus lines decode") {
+        decoder
+            .decode(black_box(line.as_bytes()), num, &mut events)
+            .expect("corpus lines decode");
+        for event in events.drain(..) {
             let event = event.expect("corpus events decode");
             num += 1;
             alerts.clear();
