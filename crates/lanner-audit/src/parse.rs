@@ -86,7 +86,6 @@ pub(crate) fn parse_into(doc: &mut Doc) -> Result<(), JsonError> {
     nodes.reserve(doc.text.len() / 16 + 1);
     let mut parser = Parser {
         bytes: doc.text.as_bytes(),
-        pos: 0,
         nodes,
         top: TopKeys::EMPTY,
         spaces: 0,
@@ -97,9 +96,13 @@ pub(crate) fn parse_into(doc: &mut Doc) -> Result<(), JsonError> {
     parsed
 }
 
+/// The parser's state between tokens. The position is not part of it: every step takes the
+/// offset it starts at and returns the one after what it read, and reads the text through a
+/// local copy of `bytes`. Kept in registers that way, the position and the text need not be
+/// reloaded after each node is written (pushing through `nodes` may, as far as the compiler
+/// knows, change any field of the parser).
 struct Parser<'a> {
     bytes: &'a [u8],
-    pos: usize,
     nodes: Vec<Node>,
     /// The index of the root object's members.
     top: TopKeys,
@@ -109,53 +112,54 @@ struct Parser<'a> {
     spaces: u32,
 }
 
+/// The error for `reason` at `pos`; at or past the end of the text, always "unexpected end
+/// of input".
+fn error(bytes: &[u8], pos: usize, reason: Reason) -> JsonError {
+    let reason = if pos >= bytes.len() {
+        Reason::EndOfInput
+    } else {
+        reason
+    };
+    JsonError {
+        // The caller checks that payloads are shorter than `u32::MAX` bytes.
+        offset: u32::try_from(pos).unwrap_or(u32::MAX),
+        reason,
+    }
+}
+
 impl Parser<'_> {
     /// The whole text: one value between optional whitespace.
     fn document(&mut self) -> Result<(), JsonError> {
-        self.skip_ws();
-        self.value(0)?;
-        self.skip_ws();
-        if self.pos < self.bytes.len() {
-            return Err(self.error(Reason::TrailingCharacters));
+        let bytes = self.bytes;
+        let pos = self.skip_ws(0);
+        let pos = self.value(pos, 0)?;
+        let pos = self.skip_ws(pos);
+        if pos < bytes.len() {
+            return Err(error(bytes, pos, Reason::TrailingCharacters));
         }
         Ok(())
     }
 
-    fn error(&self, reason: Reason) -> JsonError {
-        let reason = if self.pos >= self.bytes.len() {
-            Reason::EndOfInput
-        } else {
-            reason
-        };
-        JsonError {
-            // The caller checks that payloads are shorter than `u32::MAX` bytes.
-            offset: u32::try_from(self.pos).unwrap_or(u32::MAX),
-            reason,
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    /// Skip JSON whitespace, counting the runs. Audit logs are compact, so the first byte
-    /// usually decides.
+    /// The offset after the JSON whitespace at `pos`, counting the run. Audit logs are
+    /// compact, so the first byte usually decides.
     #[inline]
-    fn skip_ws(&mut self) {
-        if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            return;
+    fn skip_ws(&mut self, mut pos: usize) -> usize {
+        let bytes = self.bytes;
+        if !matches!(bytes.get(pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            return pos;
         }
         self.spaces = self.spaces.wrapping_add(1);
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(pos) {
+            pos += 1;
         }
+        pos
     }
 
-    fn push(&mut self, kind: Kind, start: usize, flags: u8) -> usize {
+    fn push(&mut self, kind: Kind, start: usize, end: usize, flags: u8) -> usize {
         let idx = self.nodes.len();
         self.nodes.push(Node {
             start: start as u32,
-            end: self.pos as u32,
+            end: end as u32,
             next: (idx + 1) as u32,
             kind,
             flags,
@@ -163,177 +167,111 @@ impl Parser<'_> {
         idx
     }
 
-    /// Parse one value at `pos`.
-    fn value(&mut self, depth: u32) -> Result<(), JsonError> {
-        let start = self.pos;
-        match self.peek() {
-            Some(b'{') => return self.container(Kind::Object, depth),
-            Some(b'[') => return self.container(Kind::Array, depth),
-            Some(b'"') => self.string()?,
-            Some(b't') => self.literal("true", Kind::Bool, start)?,
-            Some(b'f') => self.literal("false", Kind::Bool, start)?,
-            Some(b'n') => self.literal("null", Kind::Null, start)?,
+    /// Parse one value at `pos`; the offset after it.
+    fn value(&mut self, pos: usize, depth: u32) -> Result<usize, JsonError> {
+        let bytes = self.bytes;
+        match bytes.get(pos) {
+            Some(b'{') => self.container(pos, Kind::Object, depth),
+            Some(b'[') => self.container(pos, Kind::Array, depth),
+            Some(b'"') => self.string(pos),
+            Some(b't') => self.literal(pos, "true", Kind::Bool),
+            Some(b'f') => self.literal(pos, "false", Kind::Bool),
+            Some(b'n') => self.literal(pos, "null", Kind::Null),
             Some(b'-' | b'0'..=b'9') => {
-                self.number()?;
-                self.push(Kind::Number, start, 0);
+                let end = number(bytes, pos)?;
+                self.push(Kind::Number, pos, end, 0);
+                Ok(end)
             }
-            _ => return Err(self.error(Reason::ExpectedValue)),
+            _ => Err(error(bytes, pos, Reason::ExpectedValue)),
         }
-        Ok(())
     }
 
-    fn literal(&mut self, word: &'static str, kind: Kind, start: usize) -> Result<(), JsonError> {
-        if self.bytes.get(start..start + word.len()) == Some(word.as_bytes()) {
-            self.pos += word.len();
-            self.push(kind, start, 0);
-            Ok(())
+    fn literal(&mut self, pos: usize, word: &'static str, kind: Kind) -> Result<usize, JsonError> {
+        let end = pos + word.len();
+        if self.bytes.get(pos..end) == Some(word.as_bytes()) {
+            self.push(kind, pos, end, 0);
+            Ok(end)
         } else {
-            Err(self.error(Reason::ExpectedValue))
+            Err(error(self.bytes, pos, Reason::ExpectedValue))
         }
     }
 
-    /// Scan a string starting at its opening quote and push its node. Always inlined: it
-    /// runs for every key and most values, and the call cost was 7% of the parser's work.
+    /// Scan the string whose opening quote is at `pos` and push its node; the offset after
+    /// its closing quote. Always inlined: it runs for every key and most values, and the
+    /// call cost was 7% of the parser's work.
     #[inline(always)]
     #[allow(
         clippy::inline_always,
         reason = "measured: -2.5% instructions per event"
     )]
-    fn string(&mut self) -> Result<(), JsonError> {
-        let start = self.pos;
-        self.pos += 1;
+    fn string(&mut self, pos: usize) -> Result<usize, JsonError> {
+        let bytes = self.bytes;
+        let mut at = pos + 1;
         let mut flags = 0;
         loop {
-            let Some(found) = quote_or_backslash(self.bytes, self.pos) else {
-                self.pos = self.bytes.len();
-                return Err(self.error(Reason::UnterminatedString));
+            let Some(found) = quote_or_backslash(bytes, at) else {
+                return Err(error(bytes, bytes.len(), Reason::UnterminatedString));
             };
-            self.pos = found;
-            if self.peek() == Some(b'"') {
-                self.pos += 1;
-                self.push(Kind::String, start, flags);
-                return Ok(());
+            if bytes.get(found) == Some(&b'"') {
+                self.push(Kind::String, pos, found + 1, flags);
+                return Ok(found + 1);
             }
             flags |= ESCAPED;
-            self.escape()?;
+            at = escape(bytes, found)?;
         }
     }
 
-    /// Validate the escape sequence at `pos` (a backslash) and move past it.
-    fn escape(&mut self) -> Result<(), JsonError> {
-        match self.bytes.get(self.pos + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                self.pos += 2;
-                Ok(())
-            }
-            Some(b'u') => {
-                let hex = self.bytes.get(self.pos + 2..self.pos + 6);
-                if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                    self.pos += 6;
-                    Ok(())
-                } else {
-                    Err(self.error(Reason::InvalidUnicodeEscape))
-                }
-            }
-            Some(_) => Err(self.error(Reason::InvalidEscape)),
-            None => {
-                self.pos = self.bytes.len();
-                Err(self.error(Reason::UnterminatedString))
-            }
-        }
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
-    fn number(&mut self) -> Result<(), JsonError> {
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
-            }
-            _ => return Err(self.error(Reason::InvalidNumber)),
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(self.error(Reason::InvalidNumber));
-            }
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(self.error(Reason::InvalidNumber));
-            }
-        }
-        Ok(())
-    }
-
-    /// Parse an array or object starting at its opening bracket.
-    fn container(&mut self, kind: Kind, depth: u32) -> Result<(), JsonError> {
+    /// Parse the array or object whose opening bracket is at `pos`; the offset after it.
+    fn container(&mut self, pos: usize, kind: Kind, depth: u32) -> Result<usize, JsonError> {
+        let bytes = self.bytes;
         if depth >= MAX_DEPTH {
-            return Err(self.error(Reason::TooDeep));
+            return Err(error(bytes, pos, Reason::TooDeep));
         }
-        let start = self.pos;
-        let idx = self.push(kind, start, 0);
-        self.pos += 1;
+        let idx = self.push(kind, pos, pos, 0);
         let (close, expected) = match kind {
             Kind::Object => (b'}', Reason::ExpectedCommaOrBrace),
             _ => (b']', Reason::ExpectedCommaOrBracket),
         };
         let spaces = self.spaces;
-        self.skip_ws();
-        if self.peek() == Some(close) {
-            self.pos += 1;
+        let mut pos = self.skip_ws(pos + 1);
+        if bytes.get(pos) == Some(&close) {
+            pos += 1;
         } else {
             loop {
                 if kind == Kind::Object {
-                    self.key()?;
+                    pos = self.key(pos)?;
                     if depth == 0 {
                         self.record_root_member();
                     }
                 }
                 // Most values of an audit event are strings: parse those here rather than
-                // through `value` (one call and one `Result` less per string).
-                if self.peek() == Some(b'"') {
-                    self.string()?;
+                // through `value` (one call less per string).
+                pos = if bytes.get(pos) == Some(&b'"') {
+                    self.string(pos)?
                 } else {
-                    self.value(depth + 1)?;
-                }
-                self.skip_ws();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
-                    }
-                    Some(c) if c == close => {
-                        self.pos += 1;
+                    self.value(pos, depth + 1)?
+                };
+                pos = self.skip_ws(pos);
+                match bytes.get(pos) {
+                    Some(b',') => pos = self.skip_ws(pos + 1),
+                    Some(&c) if c == close => {
+                        pos += 1;
                         break;
                     }
-                    _ => return Err(self.error(expected)),
+                    _ => return Err(error(bytes, pos, expected)),
                 }
             }
         }
-        let (end, next) = (self.pos as u32, self.nodes.len() as u32);
+        let (end, next) = (pos as u32, self.nodes.len() as u32);
+        let spaced = self.spaces != spaces;
         if let Some(node) = self.nodes.get_mut(idx) {
             node.end = end;
             node.next = next;
-            if self.spaces != spaces {
+            if spaced {
                 node.flags |= SPACED;
             }
         }
-        Ok(())
+        Ok(pos)
     }
 
     /// Index the member of the root object whose key was just pushed.
@@ -345,23 +283,78 @@ impl Parser<'_> {
         self.top.record(inner, key.flags & ESCAPED != 0, value);
     }
 
-    /// Parse an object key and its colon. Inlined into
-    /// its one caller, the member loop.
+    /// Parse an object key at `pos` and its colon; the offset after the colon and any
+    /// whitespace. Inlined into its one caller, the member loop.
     #[inline(always)]
     #[allow(clippy::inline_always, reason = "one call site, on every member")]
-    fn key(&mut self) -> Result<(), JsonError> {
-        if self.peek() != Some(b'"') {
-            return Err(self.error(Reason::ExpectedKey));
+    fn key(&mut self, pos: usize) -> Result<usize, JsonError> {
+        let bytes = self.bytes;
+        if bytes.get(pos) != Some(&b'"') {
+            return Err(error(bytes, pos, Reason::ExpectedKey));
         }
-        self.string()?;
-        self.skip_ws();
-        if self.peek() != Some(b':') {
-            return Err(self.error(Reason::ExpectedColon));
+        let pos = self.string(pos)?;
+        let pos = self.skip_ws(pos);
+        if bytes.get(pos) != Some(&b':') {
+            return Err(error(bytes, pos, Reason::ExpectedColon));
         }
-        self.pos += 1;
-        self.skip_ws();
-        Ok(())
+        Ok(self.skip_ws(pos + 1))
     }
+}
+
+/// The offset after the escape sequence whose backslash is at `at`, validated.
+fn escape(bytes: &[u8], at: usize) -> Result<usize, JsonError> {
+    match bytes.get(at + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(at + 2),
+        Some(b'u') => {
+            let hex = bytes.get(at + 2..at + 6);
+            if hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                Ok(at + 6)
+            } else {
+                Err(error(bytes, at, Reason::InvalidUnicodeEscape))
+            }
+        }
+        Some(_) => Err(error(bytes, at, Reason::InvalidEscape)),
+        None => Err(error(bytes, bytes.len(), Reason::UnterminatedString)),
+    }
+}
+
+/// The offset after the digits at `pos`.
+fn digits(bytes: &[u8], mut pos: usize) -> usize {
+    while bytes.get(pos).is_some_and(u8::is_ascii_digit) {
+        pos += 1;
+    }
+    pos
+}
+
+/// The offset after the number at `pos`, validated.
+fn number(bytes: &[u8], mut pos: usize) -> Result<usize, JsonError> {
+    if bytes.get(pos) == Some(&b'-') {
+        pos += 1;
+    }
+    match bytes.get(pos) {
+        Some(b'0') => pos += 1,
+        Some(b'1'..=b'9') => pos = digits(bytes, pos),
+        _ => return Err(error(bytes, pos, Reason::InvalidNumber)),
+    }
+    if bytes.get(pos) == Some(&b'.') {
+        let end = digits(bytes, pos + 1);
+        if end == pos + 1 {
+            return Err(error(bytes, end, Reason::InvalidNumber));
+        }
+        pos = end;
+    }
+    if let Some(b'e' | b'E') = bytes.get(pos) {
+        pos += 1;
+        if let Some(b'+' | b'-') = bytes.get(pos) {
+            pos += 1;
+        }
+        let end = digits(bytes, pos);
+        if end == pos {
+            return Err(error(bytes, end, Reason::InvalidNumber));
+        }
+        pos = end;
+    }
+    Ok(pos)
 }
 
 /// The first `"` or `\\` at or after `from`, sixteen bytes at a time (`wide`: SSE2 on
