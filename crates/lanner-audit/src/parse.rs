@@ -232,7 +232,7 @@ impl Parser<'_> {
             Kind::Object => (b'}', Reason::ExpectedCommaOrBrace),
             _ => (b']', Reason::ExpectedCommaOrBracket),
         };
-        let spaces = self.spaces;
+        let runs_before = self.spaces;
         let mut pos = self.skip_ws(pos + 1);
         if bytes.get(pos) == Some(&close) {
             pos += 1;
@@ -263,7 +263,7 @@ impl Parser<'_> {
             }
         }
         let (end, next) = (pos as u32, self.nodes.len() as u32);
-        let spaced = self.spaces != spaces;
+        let spaced = self.spaces != runs_before;
         if let Some(node) = self.nodes.get_mut(idx) {
             node.end = end;
             node.next = next;

@@ -199,11 +199,11 @@ impl<'e, 's> Frame<'e, 's> {
             TestKind::Exists if test.lhs.transforms.is_empty() => {
                 return self.exists(test.lhs.slot);
             }
-            TestKind::Str(StrMatcher::Eq(text) | StrMatcher::Ne(text))
+            TestKind::Str(StrMatcher::Eq(literal) | StrMatcher::Ne(literal))
                 if test.lhs.transforms.is_empty() =>
             {
                 let equal = matches!(test.kind, TestKind::Str(StrMatcher::Eq(_)));
-                if let Some(answer) = self.compare_text(test.lhs.slot, text, equal) {
+                if let Some(answer) = self.compare_text(test.lhs.slot, literal, equal) {
                     return answer;
                 }
             }
