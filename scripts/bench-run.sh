@@ -26,14 +26,7 @@ seed="${SEED:-1}"
 risky="${RISKY_RATE:-0.01}"
 corpus_dir="${CORPUS_DIR:-${TMPDIR:-/tmp}/lanner-bench}"
 
-if [[ -n "${RULES:-}" ]]; then
-    rules="$RULES"
-elif [[ -f ../shared/falco/rules/k8s_audit_rules.yaml ]]; then
-    rules="../shared/falco/rules/k8s_audit_rules.yaml"
-else
-    rules="rules"
-    echo "bench-run: ../shared/falco/rules/k8s_audit_rules.yaml is absent: using Lanner's rules/" >&2
-fi
+rules="${RULES:-$("$root/scripts/default-rules.sh")}"
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
     echo "bench-run: building release binaries" >&2

@@ -17,14 +17,7 @@ fi
 bin="$1"
 corpus="$2"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-rules="${3:-}"
-if [[ -z "$rules" ]]; then
-    if [[ -f "$root/../shared/falco/rules/k8s_audit_rules.yaml" ]]; then
-        rules="$root/../shared/falco/rules/k8s_audit_rules.yaml"
-    else
-        rules="$root/rules"
-    fi
-fi
+rules="${3:-$("$root/scripts/default-rules.sh")}"
 command -v valgrind > /dev/null || { echo "icount: valgrind is not installed" >&2; exit 1; }
 
 count() {

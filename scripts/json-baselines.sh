@@ -11,14 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 corpus="$1"
 rounds="${2:-5}"
-rules="${RULES:-}"
-if [[ -z "$rules" ]]; then
-    if [[ -f "$root/../shared/falco/rules/k8s_audit_rules.yaml" ]]; then
-        rules="$root/../shared/falco/rules/k8s_audit_rules.yaml"
-    else
-        rules="$root/rules"
-    fi
-fi
+rules="${RULES:-$("$root/scripts/default-rules.sh")}"
 cargo build --quiet --release --manifest-path "$root/Cargo.toml"
 cargo build --quiet --release --manifest-path "$root/benches/json-baselines/Cargo.toml"
 "$root/benches/json-baselines/target/release/json-baselines" "$corpus" "$rounds" \
