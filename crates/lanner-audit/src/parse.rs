@@ -74,7 +74,7 @@ pub(crate) fn parse(text: String) -> Result<Doc, JsonError> {
     Ok(doc)
 }
 
-/// Parse `doc.text` into `doc`'s tape and index (see [`parse`]), reusing the tape's
+/// Parse `doc.text` into `doc`'s tape and index (as `parse` does), reusing the tape's
 /// storage: the decoder hands in the document of the previous payload once no event holds
 /// it any more.
 pub(crate) fn parse_into(doc: &mut Doc) -> Result<(), JsonError> {
