@@ -36,11 +36,16 @@ pub fn lanner(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("lanner starts");
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin");
-        pipe.write_all(input).expect("write stdin");
-    }
-    child.wait_with_output().expect("lanner runs")
+    // Stdin is fed from another thread while this one collects stdout and stderr: written
+    // first, a large input deadlocks as soon as lanner's output fills its pipe before it
+    // has read all of its input (as it does with small batches and several workers).
+    std::thread::scope(|scope| {
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin");
+            scope.spawn(move || pipe.write_all(input).expect("write stdin"));
+        }
+        child.wait_with_output().expect("lanner runs")
+    })
 }
 
 /// Stdout as text.
