@@ -24,8 +24,9 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i128> {
     {
         return None;
     }
-    let (year, month, day) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
-    let (hour, minute) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+    let at = |range: std::ops::Range<usize>| b.get(range).and_then(decimal);
+    let (year, month, day) = (at(0..4)?, at(5..7)?, at(8..10)?);
+    let (hour, minute) = (at(11..13)?, at(14..16)?);
     let tail = Tail::parse(b)?;
     let date = civil::Date::new(
         i16::try_from(year).ok()?,
@@ -47,9 +48,9 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<i128> {
     Some(i128::from(ts.as_second()) * NANOS_PER_SECOND + tail.nanos)
 }
 
-/// The number written with the `len` ASCII digits at `from`.
-fn digits(b: &[u8], from: usize, len: usize) -> Option<i32> {
-    b.get(from..from + len)?.iter().try_fold(0i32, |acc, &d| {
+/// The number `digits` write, if they are all ASCII digits (at most nine: no overflow).
+fn decimal(digits: &[u8]) -> Option<i32> {
+    digits.iter().try_fold(0i32, |acc, &d| {
         d.is_ascii_digit().then(|| acc * 10 + i32::from(d - b'0'))
     })
 }
@@ -67,7 +68,7 @@ impl Tail {
         let [b':', s1, s2, rest @ ..] = b.get(16..)? else {
             return None;
         };
-        let second = two_digits(*s1, *s2)?;
+        let second = decimal(&[*s1, *s2])?;
         let (nanos, zone) = match rest {
             [b'.', fraction @ ..] => {
                 let count = fraction
@@ -78,10 +79,7 @@ impl Tail {
                     return None;
                 }
                 // Nine digits at most (Go truncates the rest), scaled to nanoseconds.
-                let mut n: u32 = 0;
-                for &d in fraction.iter().take(count.min(9)) {
-                    n = n * 10 + u32::from(d - b'0');
-                }
+                let mut n = decimal(fraction.get(..count.min(9))?)?;
                 for _ in count..9 {
                     n *= 10;
                 }
@@ -92,7 +90,7 @@ impl Tail {
         let offset = match zone {
             b"Z" => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-                let (h, m) = (two_digits(*h1, *h2)?, two_digits(*m1, *m2)?);
+                let (h, m) = (decimal(&[*h1, *h2])?, decimal(&[*m1, *m2])?);
                 if h > 23 || m > 59 {
                     return None;
                 }
@@ -107,12 +105,6 @@ impl Tail {
             offset,
         })
     }
-}
-
-/// The number two ASCII digits write.
-fn two_digits(tens: u8, ones: u8) -> Option<i32> {
-    (tens.is_ascii_digit() && ones.is_ascii_digit())
-        .then(|| i32::from(tens - b'0') * 10 + i32::from(ones - b'0'))
 }
 
 /// [`parse_rfc3339`] with a memory of the last minute parsed. Audit events come in time
