@@ -146,7 +146,7 @@ impl<'e, 's> Frame<'e, 's> {
     }
 
     /// Whether slot `index` was read for this frame's event.
-    fn cached(&self, index: usize) -> bool {
+    pub(crate) fn cached(&self, index: usize) -> bool {
         self.seen
             .get(index)
             .is_some_and(|&(stamp, _)| stamp == self.generation)

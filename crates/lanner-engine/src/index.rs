@@ -36,11 +36,25 @@ impl RuleBits {
         RuleBits(vec![0; rules.div_ceil(64)])
     }
 
+    /// All of `rules` rules.
+    fn all(rules: usize) -> RuleBits {
+        let mut words = vec![!0; rules.div_ceil(64)];
+        if let Some(last) = words.last_mut().filter(|_| rules % 64 != 0) {
+            *last = (1 << (rules % 64)) - 1;
+        }
+        RuleBits(words)
+    }
+
     fn set(&mut self, i: usize) {
         if let Some(word) = self.0.get_mut(i / 64) {
             *word |= 1 << (i % 64);
         }
     }
+}
+
+/// Whether every bit of `bits` is also set in `of`.
+fn within(bits: &[u64], of: &[u64]) -> bool {
+    bits.iter().zip(of).all(|(a, b)| a & !b == 0)
 }
 
 fn and_words(bits: &mut [u64], other: &[u64]) {
@@ -142,7 +156,12 @@ impl ValueTable {
 #[derive(Debug)]
 pub struct RuleIndex {
     rules: usize,
+    /// The indexed fields, the ones constraining most rules first.
     slots: Vec<SlotIndex>,
+    /// Per indexed field `k`: the rules that no field after `k` constrains. Once every
+    /// candidate left is one of them, the later fields cannot remove any, and their values
+    /// need not be read.
+    free_after: Vec<RuleBits>,
 }
 
 impl RuleIndex {
@@ -184,27 +203,48 @@ impl RuleIndex {
                 unconstrained,
             });
         }
+        // Fields constraining more rules first: they leave fewer candidates, so the stop
+        // below comes sooner.
+        indexed.sort_by_key(|index| {
+            let free: u32 = index.unconstrained.0.iter().map(|w| w.count_ones()).sum();
+            (free, index.slot)
+        });
+        let mut free_after = Vec::with_capacity(indexed.len());
+        let mut free = RuleBits::all(rules);
+        for index in indexed.iter().rev() {
+            free_after.push(free.clone());
+            and_words(&mut free.0, &index.unconstrained.0);
+        }
+        free_after.reverse();
         RuleIndex {
             rules,
             slots: indexed,
+            free_after,
         }
     }
 
     /// The rules that may match the event in `frame`, as bit words in
     /// `bits` (overwritten; rule `i` is bit `i % 64` of word `i / 64`).
+    ///
+    /// Fields are read in order until the candidates left are all rules that no later
+    /// field constrains. With Falco's rules, most events keep two rules that no field
+    /// constrains, so most events read two or three of the six indexed fields.
     pub fn candidates_into(&self, frame: &mut Frame<'_, '_>, bits: &mut Vec<u64>) {
         bits.clear();
-        let mut fields = self.slots.iter();
-        if let Some(first) = fields.next() {
-            bits.extend_from_slice(&first.allowed(frame).0);
-        } else {
-            bits.resize(self.rules.div_ceil(64), !0);
-            if let Some(last) = bits.last_mut().filter(|_| self.rules % 64 != 0) {
-                *last = (1 << (self.rules % 64)) - 1;
-            }
+        let mut fields = self.slots.iter().zip(&self.free_after);
+        let Some((first, free)) = fields.next() else {
+            bits.extend_from_slice(&RuleBits::all(self.rules).0);
+            return;
+        };
+        bits.extend_from_slice(&first.allowed(frame).0);
+        if within(bits, &free.0) {
+            return;
         }
-        for index in fields {
+        for (index, free) in fields {
             and_words(bits, &index.allowed(frame).0);
+            if within(bits, &free.0) {
+                return;
+            }
         }
     }
 
@@ -275,7 +315,67 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
 
 #[cfg(test)]
 mod tests {
-    use super::{RuleBits, and_words, iter_bits};
+    use super::{RuleBits, RuleIndex, and_words, iter_bits};
+    use crate::eval::Frame;
+    use crate::program::Slots;
+
+    #[test]
+    fn fields_that_cannot_remove_a_candidate_are_not_read() {
+        let mut loader = lanner_rules::Loader::new();
+        loader.add_source(
+            "rules.yaml",
+            r"
+- rule: Exec
+  desc: d
+  condition: ka.verb = create and ka.target.subresource = exec
+  output: o
+  priority: NOTICE
+  source: k8s_audit
+- rule: Attach
+  desc: d
+  condition: ka.verb in (create, get) and ka.target.subresource = attach
+  output: o
+  priority: NOTICE
+  source: k8s_audit
+- rule: Any
+  desc: d
+  condition: ka.user.name exists
+  output: o
+  priority: NOTICE
+  source: k8s_audit
+",
+        );
+        let ruleset = loader.finish().ruleset;
+        let conditions: Vec<_> = ruleset.rules.iter().map(|r| &r.condition).collect();
+        let mut slots = Slots::default();
+        let index = RuleIndex::new(&conditions, &mut slots);
+        assert_eq!(index.indexed_fields(), 2);
+        let candidates = |line: &str| {
+            let event = lanner_audit::decode_payload(line.as_bytes(), 1)
+                .expect("payload")
+                .pop()
+                .expect("one event")
+                .expect("event");
+            let mut frame = Frame::new(&event, &slots);
+            let mut bits = Vec::new();
+            index.candidates_into(&mut frame, &mut bits);
+            let read: Vec<bool> = (0..slots.len()).map(|i| frame.cached(i)).collect();
+            (iter_bits(&bits).collect::<Vec<_>>(), read)
+        };
+        let event = |verb: &str| {
+            format!(
+                r#"{{"kind":"Event","auditID":"1","verb":"{verb}","objectRef":{{"subresource":"exec"}},"stageTimestamp":"2024-05-01T12:00:00Z"}}"#
+            )
+        };
+        // `delete` leaves only `Any`, which no field constrains: the subresource is not read.
+        let (rules, read) = candidates(&event("delete"));
+        assert_eq!(rules, vec![2]);
+        assert_eq!(read.iter().filter(|r| **r).count(), 1, "{read:?}");
+        // `create` leaves all three; the subresource then removes `Attach`.
+        let (rules, read) = candidates(&event("create"));
+        assert_eq!(rules, vec![0, 2]);
+        assert_eq!(read.iter().filter(|r| **r).count(), 2, "{read:?}");
+    }
 
     #[test]
     fn bits_iterate_in_order_across_words() {
