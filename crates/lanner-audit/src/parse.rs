@@ -132,7 +132,12 @@ impl Parser<'_> {
     fn document(&mut self) -> Result<(), JsonError> {
         let bytes = self.bytes;
         let pos = self.skip_ws(0);
-        let pos = self.value(pos, 0)?;
+        // The root object's members are indexed as they are parsed (see [`crate::top`]).
+        let pos = if bytes.get(pos) == Some(&b'{') {
+            self.container::<true, true>(pos, 0)?
+        } else {
+            self.value(pos, 0)?
+        };
         let pos = self.skip_ws(pos);
         if pos < bytes.len() {
             return Err(error(bytes, pos, Reason::TrailingCharacters));
@@ -142,7 +147,11 @@ impl Parser<'_> {
 
     /// The offset after the JSON whitespace at `pos`, counting the run. Audit logs are
     /// compact, so the first byte usually decides.
-    #[inline]
+    #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        reason = "four calls per object member; three copies of the member loop"
+    )]
     fn skip_ws(&mut self, mut pos: usize) -> usize {
         let bytes = self.bytes;
         if !matches!(bytes.get(pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -155,6 +164,8 @@ impl Parser<'_> {
         pos
     }
 
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "one call per value and key")]
     fn push(&mut self, kind: Kind, start: usize, end: usize, flags: u8) -> usize {
         let idx = self.nodes.len();
         self.nodes.push(Node {
@@ -171,8 +182,8 @@ impl Parser<'_> {
     fn value(&mut self, pos: usize, depth: u32) -> Result<usize, JsonError> {
         let bytes = self.bytes;
         match bytes.get(pos) {
-            Some(b'{') => self.container(pos, Kind::Object, depth),
-            Some(b'[') => self.container(pos, Kind::Array, depth),
+            Some(b'{') => self.container::<true, false>(pos, depth),
+            Some(b'[') => self.container::<false, false>(pos, depth),
             Some(b'"') => self.string(pos),
             Some(b't') => self.literal(pos, "true", Kind::Bool),
             Some(b'f') => self.literal(pos, "false", Kind::Bool),
@@ -221,26 +232,34 @@ impl Parser<'_> {
         }
     }
 
-    /// Parse the array or object whose opening bracket is at `pos`; the offset after it.
-    fn container(&mut self, pos: usize, kind: Kind, depth: u32) -> Result<usize, JsonError> {
+    /// Parse the object (`OBJECT`) or array whose opening bracket is at `pos`; the offset
+    /// after it. `ROOT`: the object is the payload itself, whose members are indexed. One
+    /// copy per case, so that the member loop tests neither (the tests cost 2% of the
+    /// instructions, and mispredicted often).
+    fn container<const OBJECT: bool, const ROOT: bool>(
+        &mut self,
+        pos: usize,
+        depth: u32,
+    ) -> Result<usize, JsonError> {
         let bytes = self.bytes;
         if depth >= MAX_DEPTH {
             return Err(error(bytes, pos, Reason::TooDeep));
         }
-        let idx = self.push(kind, pos, pos, 0);
-        let (close, expected) = match kind {
-            Kind::Object => (b'}', Reason::ExpectedCommaOrBrace),
-            _ => (b']', Reason::ExpectedCommaOrBracket),
+        let (kind, close, expected) = if OBJECT {
+            (Kind::Object, b'}', Reason::ExpectedCommaOrBrace)
+        } else {
+            (Kind::Array, b']', Reason::ExpectedCommaOrBracket)
         };
+        let idx = self.push(kind, pos, pos, 0);
         let runs_before = self.spaces;
         let mut pos = self.skip_ws(pos + 1);
         if bytes.get(pos) == Some(&close) {
             pos += 1;
         } else {
             loop {
-                if kind == Kind::Object {
+                if OBJECT {
                     pos = self.key(pos)?;
-                    if depth == 0 {
+                    if ROOT {
                         self.record_root_member();
                     }
                 }
