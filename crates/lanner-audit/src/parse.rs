@@ -6,7 +6,7 @@
 //! renderer. Strings are validated for escapes here so that unescaping later cannot fail.
 //! Offsets in errors are byte offsets into the payload text.
 
-use crate::tape::{Doc, ESCAPED, Kind, Node, SPACED};
+use crate::tape::{Doc, ESCAPED, KEY_ESCAPED, Kind, Node, SPACED};
 use crate::top::TopKeys;
 use wide::u8x16;
 
@@ -165,15 +165,31 @@ impl Parser<'_> {
     }
 
     #[inline(always)]
-    #[allow(clippy::inline_always, reason = "one call per value and key")]
+    #[allow(clippy::inline_always, reason = "one call per value")]
     fn push(&mut self, kind: Kind, start: usize, end: usize, flags: u8) -> usize {
+        self.push_keyed(kind, start, end, flags, (0, 0, 0))
+    }
+
+    /// [`Parser::push`] for an object member with its key.
+    #[inline(always)]
+    #[allow(clippy::inline_always, reason = "one call per value")]
+    fn push_keyed(
+        &mut self,
+        kind: Kind,
+        start: usize,
+        end: usize,
+        flags: u8,
+        (key_start, key_end, key_flags): MemberKey,
+    ) -> usize {
         let idx = self.nodes.len();
         self.nodes.push(Node {
             start: start as u32,
             end: end as u32,
             next: (idx + 1) as u32,
+            key_start,
+            key_end,
             kind,
-            flags,
+            flags: flags | key_flags,
         });
         idx
     }
@@ -208,28 +224,13 @@ impl Parser<'_> {
     }
 
     /// Scan the string whose opening quote is at `pos` and push its node; the offset after
-    /// its closing quote. Always inlined: it runs for every key and most values, and the
-    /// call cost was 7% of the parser's work.
+    /// its closing quote.
     #[inline(always)]
-    #[allow(
-        clippy::inline_always,
-        reason = "measured: -2.5% instructions per event"
-    )]
+    #[allow(clippy::inline_always, reason = "as `scan_string`")]
     fn string(&mut self, pos: usize) -> Result<usize, JsonError> {
-        let bytes = self.bytes;
-        let mut at = pos + 1;
-        let mut flags = 0;
-        loop {
-            let Some(found) = quote_or_backslash(bytes, at) else {
-                return Err(error(bytes, bytes.len(), Reason::UnterminatedString));
-            };
-            if bytes.get(found) == Some(&b'"') {
-                self.push(Kind::String, pos, found + 1, flags);
-                return Ok(found + 1);
-            }
-            flags |= ESCAPED;
-            at = escape(bytes, found)?;
-        }
+        let (end, flags) = scan_string(self.bytes, pos)?;
+        self.push(Kind::String, pos, end, flags);
+        Ok(end)
     }
 
     /// Parse the object (`OBJECT`) or array whose opening bracket is at `pos`; the offset
@@ -257,19 +258,32 @@ impl Parser<'_> {
             pos += 1;
         } else {
             loop {
-                if OBJECT {
-                    pos = self.key(pos)?;
+                let value = self.nodes.len();
+                let key = if OBJECT {
+                    let (key, after) = self.key(pos)?;
+                    pos = after;
                     if ROOT {
-                        self.record_root_member();
+                        self.record_root_member(key, value);
+                    }
+                    key
+                } else {
+                    (0, 0, 0)
+                };
+                // Most values of an audit event are strings: parse those here rather than
+                // through `value` (one call less per string), and write their key with them.
+                if bytes.get(pos) == Some(&b'"') {
+                    let (end, flags) = scan_string(bytes, pos)?;
+                    self.push_keyed(Kind::String, pos, end, flags, key);
+                    pos = end;
+                } else {
+                    pos = self.value(pos, depth + 1)?;
+                    if OBJECT {
+                        if let Some(node) = self.nodes.get_mut(value) {
+                            (node.key_start, node.key_end) = (key.0, key.1);
+                            node.flags |= key.2;
+                        }
                     }
                 }
-                // Most values of an audit event are strings: parse those here rather than
-                // through `value` (one call less per string).
-                pos = if bytes.get(pos) == Some(&b'"') {
-                    self.string(pos)?
-                } else {
-                    self.value(pos, depth + 1)?
-                };
                 pos = self.skip_ws(pos);
                 match bytes.get(pos) {
                     Some(b',') => pos = self.skip_ws(pos + 1),
@@ -293,30 +307,61 @@ impl Parser<'_> {
         Ok(pos)
     }
 
-    /// Index the member of the root object whose key was just pushed.
-    fn record_root_member(&mut self) {
-        let Some(key) = self.nodes.last() else { return };
-        let (start, end) = (key.start as usize + 1, (key.end as usize).saturating_sub(1));
+    /// Index a member of the root object: its key and the tape index its value will have.
+    fn record_root_member(&mut self, (start, end, escaped): MemberKey, value: usize) {
+        let (start, end) = (start as usize + 1, (end as usize).saturating_sub(1));
         let inner = self.bytes.get(start..end.max(start)).unwrap_or_default();
-        let value = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.top.record(inner, key.flags & ESCAPED != 0, value);
+        let value = u32::try_from(value).unwrap_or(u32::MAX);
+        self.top.record(inner, escaped != 0, value);
     }
 
-    /// Parse an object key at `pos` and its colon; the offset after the colon and any
-    /// whitespace. Inlined into its one caller, the member loop.
+    /// Parse an object key at `pos` and its colon: the key, and the offset after the colon
+    /// and any whitespace. Inlined into its one caller, the member loop.
     #[inline(always)]
     #[allow(clippy::inline_always, reason = "one call site, on every member")]
-    fn key(&mut self, pos: usize) -> Result<usize, JsonError> {
+    fn key(&mut self, pos: usize) -> Result<(MemberKey, usize), JsonError> {
         let bytes = self.bytes;
         if bytes.get(pos) != Some(&b'"') {
             return Err(error(bytes, pos, Reason::ExpectedKey));
         }
-        let pos = self.string(pos)?;
-        let pos = self.skip_ws(pos);
+        let (end, flags) = scan_string(bytes, pos)?;
+        let key = (
+            pos as u32,
+            end as u32,
+            if flags == 0 { 0 } else { KEY_ESCAPED },
+        );
+        let pos = self.skip_ws(end);
         if bytes.get(pos) != Some(&b':') {
             return Err(error(bytes, pos, Reason::ExpectedColon));
         }
-        Ok(self.skip_ws(pos + 1))
+        Ok((key, self.skip_ws(pos + 1)))
+    }
+}
+
+/// An object member's key as the member loop keeps it: the span of the string (quotes
+/// included) and [`KEY_ESCAPED`] if it has escapes.
+type MemberKey = (u32, u32, u8);
+
+/// Scan the string whose opening quote is at `pos`: the offset after its closing quote, and
+/// [`ESCAPED`] if it has escapes (validated). Always inlined: it runs for every key and most
+/// values, and the call cost was 7% of the parser's work.
+#[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "measured: -2.5% instructions per event"
+)]
+fn scan_string(bytes: &[u8], pos: usize) -> Result<(usize, u8), JsonError> {
+    let mut at = pos + 1;
+    let mut flags = 0;
+    loop {
+        let Some(found) = quote_or_backslash(bytes, at) else {
+            return Err(error(bytes, bytes.len(), Reason::UnterminatedString));
+        };
+        if bytes.get(found) == Some(&b'"') {
+            return Ok((found + 1, flags));
+        }
+        flags |= ESCAPED;
+        at = escape(bytes, found)?;
     }
 }
 
@@ -438,17 +483,17 @@ mod tests {
         let kinds: Vec<Kind> = doc.nodes.iter().map(|n| n.kind).collect();
         let expected = [
             Kind::Object,
-            Kind::String,
             Kind::Array,
             Kind::Number,
             Kind::Number,
             Kind::Bool,
             Kind::Null,
-            Kind::String,
             Kind::Object,
         ];
         assert_eq!(kinds, expected);
         let root = doc.node(0).unwrap();
+        let keys: Vec<_> = root.members().map(|(k, v)| (k.text(), v.index())).collect();
+        assert_eq!(keys, [("a".into(), 1), ("b".into(), 6)]);
         assert_eq!(root.compact(), r#"{"a":[1,-2.5e+3,true,null],"b":{}}"#);
     }
 

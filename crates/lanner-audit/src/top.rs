@@ -115,11 +115,7 @@ impl TopKeys {
         for (key, value) in object.members() {
             match key.unescaped_bytes() {
                 Some(bytes) => top.record(bytes, false, value.index()),
-                None => {
-                    if let Some(key) = key.as_str() {
-                        top.record(key.as_bytes(), false, value.index());
-                    }
-                }
+                None => top.record(key.text().as_bytes(), false, value.index()),
             }
         }
         top
