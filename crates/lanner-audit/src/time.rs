@@ -55,6 +55,20 @@ fn decimal(digits: &[u8]) -> Option<i32> {
     })
 }
 
+/// Per count of fraction digits (up to nine), what scales them to nanoseconds.
+const SCALE: [i32; 10] = [
+    1_000_000_000,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
 /// What follows the minute of a timestamp: `:SS[.fraction](Z|±HH:MM)`, from byte 16.
 struct Tail {
     second: i32,
@@ -71,19 +85,24 @@ impl Tail {
         let second = decimal(&[*s1, *s2])?;
         let (nanos, zone) = match rest {
             [b'.', fraction @ ..] => {
-                let count = fraction
-                    .iter()
-                    .position(|d| !d.is_ascii_digit())
-                    .unwrap_or(fraction.len());
+                // Nine digits at most (Go truncates the rest), scaled to nanoseconds: read in
+                // one pass, scaled by one multiplication (this runs for every event).
+                let mut n: i32 = 0;
+                let mut count = 0;
+                for &d in fraction {
+                    if !d.is_ascii_digit() {
+                        break;
+                    }
+                    if count < 9 {
+                        n = n * 10 + i32::from(d - b'0');
+                    }
+                    count += 1;
+                }
                 if count == 0 {
                     return None;
                 }
-                // Nine digits at most (Go truncates the rest), scaled to nanoseconds.
-                let mut n = decimal(fraction.get(..count.min(9))?)?;
-                for _ in count..9 {
-                    n *= 10;
-                }
-                (i128::from(n), fraction.get(count..)?)
+                let scale = SCALE.get(count.min(9))?;
+                (i128::from(n * scale), fraction.get(count..)?)
             }
             _ => (0, rest),
         };
@@ -373,6 +392,12 @@ mod tests {
         assert_eq!(
             parse_rfc3339("1970-01-01T00:00:00.1234567891Z"),
             Some(123_456_789)
+        );
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.123Z"), Some(123_000_000));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.000000001Z"), Some(1));
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.99999999999999999999999999Z"),
+            Some(999_999_999)
         );
         assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), Some(-1_000_000_000));
     }
