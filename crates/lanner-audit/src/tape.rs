@@ -78,7 +78,7 @@ impl Default for Doc {
 impl Doc {
     /// The node at `idx`, if any.
     pub(crate) fn node(&self, idx: u32) -> Option<NodeRef<'_>> {
-        let node = *self.nodes.get(idx as usize)?;
+        let node = self.nodes.get(idx as usize)?;
         Some(NodeRef {
             doc: self,
             idx,
@@ -92,7 +92,7 @@ impl Doc {
 pub(crate) struct NodeRef<'d> {
     doc: &'d Doc,
     idx: u32,
-    node: Node,
+    node: &'d Node,
 }
 
 impl<'d> NodeRef<'d> {
