@@ -1,10 +1,11 @@
 //! `lanner run`: evaluate rules against audit log files or stdin.
 //!
-//! Streams: input is read in batches of lines (about 1 MiB), never a whole
+//! Streams: input is read in batches of lines (up to 128 KiB), never a whole
 //! file, so memory stays flat whatever the input size. With one worker the
-//! batches are processed inline; with more, worker threads decode and
-//! evaluate batches in parallel and a writer puts their output back in input
-//! order, so alerts and line errors come out exactly as with one worker.
+//! batches are processed inline; with more, each worker thread reads its next
+//! batch (in turn, under a lock), decodes and evaluates it, and a writer puts
+//! their output back in input order, so alerts and line errors come out
+//! exactly as with one worker.
 //! Alerts go to stdout; problems with input lines go to stderr as
 //! `file:line: reason` and the run goes on; the summary goes to stderr.
 
@@ -12,10 +13,10 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use lanner_audit::{Decoder, LineError, open_input};
+use lanner_audit::{Decoder, LineError, LineReader, open_input};
 use lanner_engine::{Alert, Engine, Options, RuleMatching};
 
 use crate::cli::{Format, Matching, RunArgs};
@@ -67,16 +68,6 @@ struct Summary {
 }
 
 impl Summary {
-    fn merge(&mut self, other: Summary) {
-        self.events += other.events;
-        self.bytes += other.bytes;
-        self.rejected += other.rejected;
-        self.unreadable_inputs += other.unreadable_inputs;
-        for (rule, count) in other.alerts_by_rule {
-            *self.alerts_by_rule.entry(rule).or_default() += count;
-        }
-    }
-
     fn add(&mut self, done: &Done) {
         self.events += done.events;
         self.bytes += done.bytes;
@@ -243,57 +234,98 @@ fn display(path: &Path) -> String {
     }
 }
 
-/// Reads every input in batches, calling `each` for each batch in order.
-/// Unreadable inputs are reported and counted, and reading goes on.
-fn read_batches(
-    inputs: &[PathBuf],
-    summary: &mut Summary,
-    mut each: impl FnMut(Batch) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut seq = 0;
-    let mut lines_before = 0;
-    for input in inputs {
-        let name: Arc<str> = Arc::from(display(input));
-        let mut reader = match open_input(input) {
-            Ok(reader) => reader,
-            Err(e) => {
-                eprintln!("lanner: {name}: {e}");
-                summary.unreadable_inputs += 1;
-                continue;
-            }
-        };
-        let new_batch = |seq, first_num| Batch {
-            seq,
-            input: Arc::clone(&name),
-            first_num,
-            data: Vec::with_capacity(BATCH_BYTES + 4096),
-            lines: Vec::with_capacity(BATCH_LINES),
-            notes: Vec::new(),
-        };
-        let mut batch = new_batch(seq, lines_before);
-        while let Some(line) = reader.next_line_into(&mut batch.data) {
-            match line {
-                Ok((number, range)) => batch.lines.push((number, range.start, range.end)),
-                Err(LineError::Io { source, .. }) => {
-                    eprintln!("lanner: {name}: {source}");
-                    summary.unreadable_inputs += 1;
-                    break;
-                }
-                Err(e) => batch.notes.push((e.line(), e.to_string())),
-            }
-            if batch.lines.len() >= BATCH_LINES || batch.data.len() >= BATCH_BYTES {
-                lines_before += batch.lines.len() as u64;
-                seq += 1;
-                each(std::mem::replace(&mut batch, new_batch(seq, lines_before)))?;
-            }
-        }
-        if !batch.lines.is_empty() || !batch.notes.is_empty() {
-            lines_before += batch.lines.len() as u64;
-            seq += 1;
-            each(batch)?;
+/// The inputs, read batch by batch in order, by whoever processes the batches: the one
+/// thread with one worker, else each worker in turn, under a lock. A worker thus decodes
+/// the batch it has just read, in a buffer it reuses, and no thread only reads: one thread
+/// and one channel fewer than a reader thread handing batches out, 1 MB less peak memory,
+/// the same speed (docs/performance.md, fifth session). Unreadable inputs are reported and
+/// counted, and reading goes on with the next.
+struct Batches<'a> {
+    inputs: std::slice::Iter<'a, PathBuf>,
+    /// The input being read, and its name for messages.
+    current: Option<(Arc<str>, LineReader)>,
+    /// The sequence number of the next batch.
+    seq: u64,
+    /// Lines read before the next batch (across all inputs), for `evt.num`.
+    lines_before: u64,
+    unreadable_inputs: u64,
+}
+
+/// A batch buffer that grew past this (a very long line) is not kept for the next batch.
+const KEEP_BATCH_BYTES: usize = 4 * BATCH_BYTES;
+
+impl<'a> Batches<'a> {
+    fn new(inputs: &'a [PathBuf]) -> Batches<'a> {
+        Batches {
+            inputs: inputs.iter(),
+            current: None,
+            seq: 0,
+            lines_before: 0,
+            unreadable_inputs: 0,
         }
     }
-    Ok(())
+
+    /// The next batch, read into `data` (the buffer of an earlier batch, for reuse); `None`
+    /// once every input is read.
+    fn next(&mut self, data: Vec<u8>) -> Option<Batch> {
+        let mut data = if data.capacity() > KEEP_BATCH_BYTES {
+            Vec::new()
+        } else {
+            data
+        };
+        loop {
+            let Some((name, reader)) = &mut self.current else {
+                let input = self.inputs.next()?;
+                let name: Arc<str> = Arc::from(display(input));
+                match open_input(input) {
+                    Ok(reader) => self.current = Some((name, reader)),
+                    Err(e) => {
+                        eprintln!("lanner: {name}: {e}");
+                        self.unreadable_inputs += 1;
+                    }
+                }
+                continue;
+            };
+            data.clear();
+            data.reserve(BATCH_BYTES + 4096);
+            let mut batch = Batch {
+                seq: self.seq,
+                input: Arc::clone(name),
+                first_num: self.lines_before,
+                data,
+                lines: Vec::with_capacity(BATCH_LINES),
+                notes: Vec::new(),
+            };
+            let mut finished = false;
+            while batch.lines.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
+                match reader.next_line_into(&mut batch.data) {
+                    None => {
+                        finished = true;
+                        break;
+                    }
+                    Some(Ok((number, range))) => {
+                        batch.lines.push((number, range.start, range.end));
+                    }
+                    Some(Err(LineError::Io { source, .. })) => {
+                        eprintln!("lanner: {name}: {source}");
+                        self.unreadable_inputs += 1;
+                        finished = true;
+                        break;
+                    }
+                    Some(Err(e)) => batch.notes.push((e.line(), e.to_string())),
+                }
+            }
+            if finished {
+                self.current = None;
+            }
+            if !batch.lines.is_empty() || !batch.notes.is_empty() {
+                self.lines_before += batch.lines.len() as u64;
+                self.seq += 1;
+                return Some(batch);
+            }
+            data = batch.data;
+        }
+    }
 }
 
 /// Decodes and evaluates one batch; pure, so any thread can run it.
@@ -379,16 +411,18 @@ fn run_inline(
     progress: Option<&indicatif::ProgressBar>,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut written = Summary::default();
-    read_batches(inputs, &mut summary, |batch| {
+    let mut batches = Batches::new(inputs);
+    let mut data = Vec::new();
+    while let Some(batch) = batches.next(data) {
         emit(
             &process_batch(engine, format, &batch),
             out,
-            &mut written,
+            &mut summary,
             progress,
-        )
-    })?;
-    summary.merge(written);
+        )?;
+        data = batch.data;
+    }
+    summary.unreadable_inputs += batches.unreadable_inputs;
     Ok(summary)
 }
 
@@ -400,31 +434,29 @@ fn run_parallel(
     out: &mut impl Write,
     progress: Option<&indicatif::ProgressBar>,
 ) -> io::Result<Summary> {
-    let (work_tx, work_rx) = crossbeam_channel::bounded::<Batch>(workers * 2);
+    let batches = Mutex::new(Batches::new(inputs));
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(workers * 2);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let work_rx = work_rx.clone();
             let done_tx = done_tx.clone();
+            let batches = &batches;
             scope.spawn(move || {
-                for batch in work_rx {
+                let mut data = Vec::new();
+                loop {
+                    let batch = batches
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .next(data);
+                    let Some(batch) = batch else { return };
                     if done_tx.send(process_batch(engine, format, &batch)).is_err() {
+                        // The writer stopped (output closed).
                         return;
                     }
+                    data = batch.data;
                 }
             });
         }
         drop(done_tx);
-        drop(work_rx);
-        let reader = scope.spawn(move || -> io::Result<Summary> {
-            let mut summary = Summary::default();
-            read_batches(inputs, &mut summary, |batch| {
-                work_tx
-                    .send(batch)
-                    .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "output closed"))
-            })?;
-            Ok(summary)
-        });
         // The writer runs here: stdout's lock stays on this thread.
         let mut summary = Summary::default();
         let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
@@ -440,10 +472,10 @@ fn run_parallel(
                 next += 1;
             }
         }
-        let read = reader
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("reader thread failed")))?;
-        summary.merge(read);
+        summary.unreadable_inputs += batches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unreadable_inputs;
         Ok(summary)
     })
 }

@@ -201,19 +201,27 @@ fn missing_input_file_exits_2_after_processing_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = dir.path().join("good.log");
     std::fs::write(&good, EXEC_EVENT).expect("write");
-    let out = lanner(
-        &[
-            "run",
-            "-r",
-            arg(rules.path()),
-            "/nonexistent/audit.log",
-            arg(&good),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/nonexistent/audit.log"));
-    assert_eq!(stdout(&out).lines().count(), 1);
+    // Inline (one worker) and with workers reading batches in turn.
+    for workers in ["1", "3"] {
+        let out = lanner(
+            &[
+                "run",
+                "-r",
+                arg(rules.path()),
+                "--workers",
+                workers,
+                "/nonexistent/audit.log",
+                arg(&good),
+                "/nonexistent/other.log",
+                arg(&good),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{workers} workers");
+        assert!(stderr(&out).contains("/nonexistent/audit.log"));
+        assert!(stderr(&out).contains("/nonexistent/other.log"));
+        assert_eq!(stdout(&out).lines().count(), 2, "{workers} workers");
+    }
 }
 
 #[test]
