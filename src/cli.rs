@@ -33,6 +33,17 @@ pub enum Matching {
     All,
 }
 
+/// Where `--follow` starts reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum FollowFrom {
+    /// Every line already in the file, then new ones (`tail -n +1 -F`).
+    #[default]
+    Beginning,
+    /// Only lines written after the start (`tail -n 0 -F`); a line being written at the
+    /// start is skipped whole.
+    End,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -135,6 +146,16 @@ pub struct RunArgs {
     /// runs until stopped. Takes no other INPUT.
     #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
     pub follow: Option<PathBuf>,
+    /// Where `--follow` starts: at the beginning of the file, or at its end (only new
+    /// lines; line numbers in messages then count from there).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHERE",
+        default_value_t,
+        requires = "follow"
+    )]
+    pub follow_from: FollowFrom,
     /// Read the `rules:` settings of this configuration file (the one
     /// `lanner serve` reads); flags given here win over it.
     #[arg(short = 'c', long = "config", value_name = "FILE")]

@@ -19,7 +19,7 @@ use std::time::Instant;
 use lanner_audit::{Decoder, LineError, LineReader, open_input};
 use lanner_engine::{Alert, Engine, Options, RuleMatching};
 
-use crate::cli::{Format, Matching, RunArgs};
+use crate::cli::{FollowFrom, Format, Matching, RunArgs};
 use crate::cmd::rules;
 
 /// More worker threads than this is a mistake, not a speed-up.
@@ -108,7 +108,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let engine = Engine::new(&loaded.ruleset, &with_config(options, &file))?;
     if let Some(path) = &args.follow {
-        return match run_follow(path, &engine, args.format) {
+        return match run_follow(path, args.follow_from, &engine, args.format, args.quiet) {
             Ok(()) => Ok(ExitCode::SUCCESS),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
             Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
@@ -183,9 +183,29 @@ fn with_config(mut options: Options, file: &lanner_server::config::RulesConfig) 
 
 /// `--follow FILE`: evaluates lines as they are appended, across rotations,
 /// flushing alerts whenever no complete line is waiting. Returns only on error.
-fn run_follow(path: &Path, engine: &Engine, format: Format) -> io::Result<()> {
+fn run_follow(
+    path: &Path,
+    from: FollowFrom,
+    engine: &Engine,
+    format: Format,
+    quiet: bool,
+) -> io::Result<()> {
     use lanner_server::follow::{FollowReader, Start};
-    let mut reader = FollowReader::open(path, Start::Beginning)?;
+    let start = match from {
+        FollowFrom::Beginning => Start::Beginning,
+        FollowFrom::End => Start::End,
+    };
+    let mut reader = FollowReader::open(path, start)?;
+    if !quiet {
+        match from {
+            FollowFrom::Beginning => eprintln!("lanner: following {}", path.display()),
+            FollowFrom::End => eprintln!(
+                "lanner: following {} from byte {} (its end)",
+                path.display(),
+                reader.offset()
+            ),
+        }
+    }
     let input: Arc<str> = Arc::from(display(path));
     let mut out = io::stdout().lock();
     let mut summary = Summary::default();

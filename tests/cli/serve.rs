@@ -1085,6 +1085,36 @@ fn alerted(out: &str) -> Vec<String> {
 }
 
 #[test]
+fn follow_from_end_reads_only_new_lines() {
+    let (dir, rules) = rules_dir();
+    let log = dir.path().join("audit.log");
+    append(&log, &["a1", "a2"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanner"))
+        .args(["run", "-r", arg(&rules), "--follow", arg(&log)])
+        .args(["--follow-from", "end"])
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lanner run starts");
+    let out = Collected::start(child.stdout.take().unwrap(), false);
+    let err = Collected::start(child.stderr.take().unwrap(), false);
+    // Where it started, once it has: only then are new lines sure to be new to it.
+    let size = std::fs::metadata(&log).unwrap().len();
+    err.wait_for("the start message", |t| {
+        t.contains(&format!("from byte {size} (its end)"))
+    });
+    append(&log, &["b1", "b2"]);
+    let text = out.wait_for("the new lines", |t| t.lines().count() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(alerted(&text), ["b1", "b2"], "{text}");
+    assert_eq!(out.finish().lines().count(), 2, "nothing older");
+}
+
+#[test]
 fn follow_survives_rename_and_create_rotation() {
     let (dir, rules) = rules_dir();
     let log = dir.path().join("audit.log");

@@ -65,9 +65,15 @@ impl FollowReader {
     pub fn open(path: &Path, start: Start) -> io::Result<FollowReader> {
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
-        let pos = match start {
-            Start::Beginning => 0,
-            Start::End => file.seek(SeekFrom::End(0))?,
+        let (pos, mid_line) = match start {
+            Start::Beginning => (0, false),
+            Start::End => {
+                let end = file.seek(SeekFrom::End(0))?;
+                // Started inside a line being written: its rest is no line of its own.
+                let mut last = [0u8; 1];
+                let mid_line = end > 0 && file.read_at(&mut last, end - 1)? == 1 && last != [b'\n'];
+                (end, mid_line)
+            }
         };
         let mut reader = FollowReader {
             path: path.to_owned(),
@@ -77,13 +83,20 @@ impl FollowReader {
             head: Vec::new(),
             buf: Vec::with_capacity(1 << 16),
             start: 0,
-            skipping: false,
+            skipping: mid_line,
             line: 0,
             poll: Duration::from_millis(200),
             max_len: MAX_LINE_LEN,
         };
         reader.head = reader.read_head();
         Ok(reader)
+    }
+
+    /// The byte offset in the file up to which it has been read (at the start: where
+    /// following began).
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.pos
     }
 
     /// Polls every `poll` when there is nothing new (default 200 ms).
@@ -431,6 +444,25 @@ mod tests {
         let mut reader = FollowReader::open(&path, Start::End)
             .unwrap()
             .with_poll_interval(Duration::from_millis(5));
+        append(&path, &["new"]);
+        assert_eq!(read_n(&mut reader, 1), ["new"]);
+    }
+
+    #[test]
+    fn start_at_end_in_the_middle_of_a_line_skips_its_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        append(&path, &["old"]);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"{\"auditID\":\"half").unwrap();
+        let mut reader = FollowReader::open(&path, Start::End)
+            .unwrap()
+            .with_poll_interval(Duration::from_millis(5));
+        assert!(reader.offset() > 0);
+        file.write_all(b"way\"}\n").unwrap();
         append(&path, &["new"]);
         assert_eq!(read_n(&mut reader, 1), ["new"]);
     }
