@@ -38,7 +38,7 @@ pub(crate) const KEY_ESCAPED: u8 = 4;
 /// One value of the document, in document order (a container precedes its children). An
 /// object member's key is not a node of its own: its span is kept in the value's node, so
 /// parsing writes one node per member and a lookup reads one node per member (11,477 ->
-/// 11,178 instructions per event; docs/performance.md).
+/// 11,058 instructions per event; docs/performance.md).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Node {
     /// Byte offset of the first byte (the quote for strings).
@@ -224,7 +224,7 @@ impl<'d> NodeRef<'d> {
     /// The key of this node, an object member (an empty key for other nodes).
     fn key(self) -> Key<'d> {
         Key {
-            text: self.doc,
+            doc: self.doc,
             start: self.node.key_start,
             end: self.node.key_end,
             escaped: self.has(KEY_ESCAPED),
@@ -293,7 +293,7 @@ impl<'d> NodeRef<'d> {
 /// The key of an object member: a JSON string in the text, kept as its span.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Key<'d> {
-    text: &'d Doc,
+    doc: &'d Doc,
     /// The offset of the opening quote.
     start: u32,
     /// One past the closing quote.
@@ -306,7 +306,7 @@ impl<'d> Key<'d> {
     fn inner(self) -> &'d str {
         let start = self.start as usize + 1;
         let end = (self.end as usize).saturating_sub(1).max(start);
-        self.text.text.get(start..end).unwrap_or("")
+        self.doc.text.get(start..end).unwrap_or("")
     }
 
     /// The key's bytes, when it has no escapes (so they are its value).
@@ -323,7 +323,7 @@ impl<'d> Key<'d> {
         }
     }
 
-    /// Whether the key equals `key` (compared without allocating when it has no escapes).
+    /// Whether the key, unescaped, equals `key`.
     fn str_eq(self, key: &str) -> bool {
         self.text() == key
     }
