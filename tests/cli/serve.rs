@@ -679,6 +679,35 @@ fn a_configured_bearer_token_is_required() {
         .wait_for("the alert", |t| t.contains("pod right created"));
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(server.metric("lanner_requests_total{status=\"401\"}") >= 2);
+
+    // A rotated token file is read again on SIGHUP; an empty one is refused and the token
+    // in use stays.
+    let send = |token: &str, name: &str| {
+        client
+            .post(&audit)
+            .bearer_auth(token)
+            .body(pod(name))
+            .send()
+            .unwrap()
+            .status()
+    };
+    std::fs::write(&token, "n3w-token\n").unwrap();
+    server.signal("HUP");
+    server
+        .stderr
+        .wait_for("the token reload", |t| t.contains("bearer token reloaded"));
+    assert_eq!(send("s3cret-token", "old-token"), 401);
+    assert_eq!(send("n3w-token", "new-token"), 200);
+    std::fs::write(&token, "  \n").unwrap();
+    server.signal("HUP");
+    server.stderr.wait_for("the failed reload", |t| {
+        t.contains("token reload failed, keeping the token in use")
+    });
+    assert_eq!(send("n3w-token", "still-new-token"), 200);
+    let out = server
+        .stdout
+        .wait_for("the alerts", |t| t.contains("pod still-new-token created"));
+    assert!(!out.contains("old-token"), "{out}");
 }
 
 #[test]

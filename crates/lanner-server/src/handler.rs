@@ -20,6 +20,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -35,7 +36,8 @@ use crate::shutdown::Shutdown;
 pub(crate) struct State {
     pub path: String,
     pub max_body: u64,
-    pub token: Option<String>,
+    /// The bearer token required, if any (replaced when its file is read again on SIGHUP).
+    pub token: Option<Arc<ArcSwap<String>>>,
     pub require_client_cert: bool,
     pub retry_after: u64,
     pub pipeline: Pipeline,
@@ -218,6 +220,7 @@ fn authorize(state: &State, req: &Request<Incoming>, client_cert: bool) -> Resul
         )));
     }
     if let Some(token) = &state.token {
+        let token = token.load();
         let given = req
             .headers()
             .get(header::AUTHORIZATION)

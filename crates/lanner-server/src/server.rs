@@ -13,6 +13,7 @@
 //! The request handlers themselves are in `handler`.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ pub struct Server {
     rules: Arc<Rules>,
     reopen: Reopen,
     tls: Option<(TlsFiles, Arc<ArcSwap<rustls::ServerConfig>>)>,
+    /// `server.auth.token_file` and the token in use.
+    token_file: Option<(PathBuf, Arc<ArcSwap<String>>)>,
     stopped: Shutdown,
 }
 
@@ -64,7 +67,14 @@ impl Server {
         let tls = tls_files(&config)?
             .map(|files| files.load().map(|c| (files, Arc::new(ArcSwap::new(c)))))
             .transpose()?;
-        let token = token(&config)?;
+        let token = token(&config)?.map(|t| Arc::new(ArcSwap::from_pointee(t)));
+        // A token from a file is read again on SIGHUP (a rotated Secret).
+        let token_file = config
+            .server
+            .auth
+            .token_file
+            .clone()
+            .zip(token.as_ref().map(Arc::clone));
         let reopen = Reopen::default();
         let (outputs, outputs_running) =
             outputs::start(&config.outputs, default_format, &metrics, &reopen)?;
@@ -128,6 +138,7 @@ impl Server {
             rules,
             reopen,
             tls,
+            token_file,
             stopped,
         })
     }
@@ -139,7 +150,7 @@ impl Server {
     }
 
     /// What SIGHUP does: reload the rules (kept if the new ones fail), the
-    /// TLS files (same), and reopen file outputs.
+    /// TLS files and the token file (same), and reopen file outputs.
     pub async fn reload(&self) {
         let rules = Arc::clone(&self.rules);
         let _ = tokio::task::spawn_blocking(move || rules.reload("SIGHUP")).await;
@@ -150,6 +161,15 @@ impl Server {
                     tracing::info!("TLS certificate and key reloaded");
                 }
                 Err(e) => tracing::error!("TLS reload failed, keeping the certificate in use: {e}"),
+            }
+        }
+        if let Some((path, current)) = &self.token_file {
+            match read_token(path) {
+                Ok(token) => {
+                    current.store(Arc::new(token));
+                    tracing::info!("bearer token reloaded from {}", path.display());
+                }
+                Err(e) => tracing::error!("token reload failed, keeping the token in use: {e}"),
             }
         }
         self.reopen.trigger();
@@ -201,18 +221,28 @@ fn token(config: &Config) -> Result<Option<String>, ServerError> {
             ));
         }
         (Some(token), None) => token.trim().to_owned(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| {
-                ServerError::Config(format!("server.auth.token_file {}: {e}", path.display()))
-            })?
-            .trim()
-            .to_owned(),
+        (None, Some(path)) => return read_token(path).map(Some).map_err(ServerError::Config),
         (None, None) => return Ok(None),
     };
     if token.is_empty() {
         return Err(ServerError::Config("the bearer token is empty".to_owned()));
     }
     Ok(Some(token))
+}
+
+/// The token in `path` (surrounding whitespace ignored), or why there is none.
+fn read_token(path: &Path) -> Result<String, String> {
+    let token = std::fs::read_to_string(path)
+        .map_err(|e| format!("server.auth.token_file {}: {e}", path.display()))?
+        .trim()
+        .to_owned();
+    if token.is_empty() {
+        return Err(format!(
+            "server.auth.token_file {}: the bearer token is empty",
+            path.display()
+        ));
+    }
+    Ok(token)
 }
 
 /// Accepts connections until shutdown, then waits for in-flight requests.
