@@ -9,12 +9,12 @@
 use std::sync::Arc;
 
 use lanner_audit::Event;
-use lanner_rules::checked::{OutputPart, Rule};
+use lanner_rules::checked::{Cond, OutputPart, Rule};
 use lanner_rules::{Priority, RuleSet};
 
 use crate::alert::{Alert, OutputProgram};
 use crate::eval::{Frame, Scratch};
-use crate::index::{RuleIndex, iter_bits};
+use crate::index::{RuleIndex, iter_bits, unproved};
 use crate::program::{CompileError, Node, Slots, compile};
 
 /// `rule_matching`: how many rules may alert on one event.
@@ -70,6 +70,8 @@ impl Default for Options {
 pub struct CompiledRule {
     /// The checked rule (name, priority, tags, output...).
     pub rule: Arc<Rule>,
+    /// The condition; with a prefilter, less the tests it proves for the rules it lets
+    /// through (`index::unproved`), since it is only evaluated for those.
     pub(crate) condition: Node,
     pub(crate) output: OutputProgram,
 }
@@ -99,12 +101,28 @@ impl Engine {
     /// Compiles the rules of `ruleset` that `options` select.
     pub fn new(ruleset: &RuleSet, options: &Options) -> Result<Engine, EngineError> {
         let mut slots = Slots::default();
+        let selected: Vec<&Rule> = ruleset
+            .rules
+            .iter()
+            .filter(|r| selected(r, options))
+            .collect();
+        let index = options.prefilter.then(|| {
+            let conditions: Vec<&Cond> = selected.iter().map(|r| &r.condition).collect();
+            RuleIndex::new(&conditions, &mut slots)
+        });
         let mut rules = Vec::new();
-        for rule in ruleset.rules.iter().filter(|r| selected(r, options)) {
-            let condition = compile(&rule.condition, &mut slots).map_err(|source| EngineError {
+        for rule in selected {
+            let failed = |source| EngineError {
                 rule: rule.name.clone(),
                 source,
-            })?;
+            };
+            let condition = match &index {
+                Some(index) => match unproved(&rule.condition, index, &mut slots) {
+                    Some(rest) => compile(&rest, &mut slots).map_err(failed)?,
+                    None => Node::Const(true),
+                },
+                None => compile(&rule.condition, &mut slots).map_err(failed)?,
+            };
             let output = OutputProgram::new(&rule.output, &mut slots);
             rules.push(CompiledRule {
                 rule: Arc::new(rule.clone()),
@@ -112,15 +130,6 @@ impl Engine {
                 output,
             });
         }
-        let index = options.prefilter.then(|| {
-            let conditions: Vec<&lanner_rules::checked::Cond> = ruleset
-                .rules
-                .iter()
-                .filter(|r| selected(r, options))
-                .map(|r| &r.condition)
-                .collect();
-            RuleIndex::new(&conditions, &mut slots)
-        });
         Ok(Engine {
             rules,
             index,
@@ -267,7 +276,9 @@ mod tests {
     fn engine(rules: &str, rule_matching: RuleMatching, prefilter: bool) -> Engine {
         let mut loader = lanner_rules::Loader::new();
         loader.add_source("rules.yaml", rules);
-        let ruleset = loader.finish().ruleset;
+        let loaded = loader.finish();
+        assert!(!loaded.diagnostics.has_errors(), "{rules}");
+        let ruleset = loaded.ruleset;
         let options = Options {
             rule_matching,
             prefilter,
@@ -297,14 +308,14 @@ mod tests {
   source: k8s_audit
 ";
 
-    const OTHER_RULES: &str = r"
+    const OTHER_RULES: &str = r#"
 - rule: Deletes
   desc: deletes
   condition: ka.verb = delete and ka.target.resource in (pods, secrets)
-  output: %ka.target.resource %ka.target.name deleted by %ka.user.name
+  output: "%ka.target.resource %ka.target.name deleted by %ka.user.name"
   priority: NOTICE
   source: k8s_audit
-";
+"#;
 
     fn events() -> Vec<lanner_audit::Event> {
         let lines = [
@@ -373,6 +384,58 @@ mod tests {
             }
         }
         assert!(total > 0);
+    }
+
+    #[test]
+    fn conditions_the_prefilter_proves_whole_still_need_the_prefilter_to_pass() {
+        // Both fields are constrained by both rules, so both are indexed; `Deletes` is then
+        // nothing but what the prefilter checks.
+        let secret_read = RULES
+            .split("- rule: ")
+            .find(|r| r.starts_with("Secret read"))
+            .unwrap();
+        let rules = format!("{OTHER_RULES}- rule: {secret_read}");
+        let with = engine(&rules, RuleMatching::All, true);
+        let without = engine(&rules, RuleMatching::All, false);
+        assert_eq!(with.rules().len(), 2, "{rules}");
+        assert_eq!(with.indexed_fields(), 2);
+        assert!(matches!(
+            with.rules()[0].condition,
+            super::Node::Const(true)
+        ));
+        let line = |verb: &str, resource: &str, user: &str| {
+            format!(
+                r#"{{"kind":"Event","auditID":"1","stage":"ResponseComplete","verb":"{verb}","user":{{"username":"{user}"}},"objectRef":{{"resource":"{resource}","name":"x"}},"stageTimestamp":"2024-05-01T12:00:00Z"}}"#
+            )
+        };
+        let cases = [
+            (line("delete", "pods", "bob"), vec![0]),
+            (line("delete", "configmaps", "bob"), vec![]),
+            (line("get", "secrets", "bob"), vec![1]),
+            (line("get", "secrets", "admin"), vec![]),
+            (line("get", "pods", "bob"), vec![]),
+            (
+                r#"{"kind":"Event","auditID":"1","stageTimestamp":"2024-05-01T12:00:00Z"}"#
+                    .to_owned(),
+                vec![],
+            ),
+        ];
+        for (line, expected) in cases {
+            let event = lanner_audit::decode_payload(line.as_bytes(), 1)
+                .expect("decode")
+                .pop()
+                .expect("one")
+                .expect("event");
+            let fired: Vec<usize> = messages(&with, &event, None)
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect();
+            assert_eq!(fired, expected, "{line}");
+            assert_eq!(
+                messages(&without, &event, None),
+                messages(&with, &event, None)
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use foldhash::HashMap;
 
 use lanner_audit::FieldType;
-use lanner_rules::checked::{Cond, TestRhs};
+use lanner_rules::checked::{Cond, Test, TestRhs};
 use lanner_rules::syntax::ast::Op;
 
 use crate::eval::Frame;
@@ -289,27 +289,63 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
         }
         Cond::Not(_) => Constraints::new(),
         Cond::Macro { body, .. } => necessary(body, slots),
-        Cond::Test(test) => {
-            let def = test.lhs.field.def();
-            let plain = test.lhs.transforms.is_empty()
-                && !def.list
-                && def.ty == FieldType::String
-                && test.modifier.is_none();
-            let values: Option<BTreeSet<String>> = match (&test.op, &test.rhs) {
-                (Op::Eq | Op::EqEq, TestRhs::Value(v)) => {
-                    Some(std::iter::once(v.clone()).collect())
-                }
-                (Op::In | Op::Intersects, TestRhs::List(vs)) => Some(vs.iter().cloned().collect()),
-                _ => None,
-            };
-            match values {
-                Some(values) if plain => {
-                    let slot = slots.slot(test.lhs.field, test.lhs.arg.as_ref());
-                    std::iter::once((slot, values)).collect()
-                }
-                _ => Constraints::new(),
+        Cond::Test(test) => match constraint(test) {
+            Some(values) => {
+                let slot = slots.slot(test.lhs.field, test.lhs.arg.as_ref());
+                std::iter::once((slot, values)).collect()
+            }
+            None => Constraints::new(),
+        },
+    }
+}
+
+/// The values a test requires of its field, when it holds exactly when its field has one
+/// of them: `=` or `in`/`intersects` on a plain string field (no transformer, no list, no
+/// modifier).
+fn constraint(test: &Test) -> Option<BTreeSet<String>> {
+    let def = test.lhs.field.def();
+    let plain = test.lhs.transforms.is_empty()
+        && !def.list
+        && def.ty == FieldType::String
+        && test.modifier.is_none();
+    if !plain {
+        return None;
+    }
+    match (&test.op, &test.rhs) {
+        (Op::Eq | Op::EqEq, TestRhs::Value(v)) => Some(std::iter::once(v.clone()).collect()),
+        (Op::In | Op::Intersects, TestRhs::List(vs)) => Some(vs.iter().cloned().collect()),
+        _ => None,
+    }
+}
+
+/// `cond` for evaluating a rule that the prefilter let through: without the tests that
+/// being let through already proves. Such a test is one of the operands `cond` is the
+/// conjunction of (through `and` and macros) and constrains an indexed field: the
+/// prefilter let the rule through only because that field's value is in the
+/// intersection of the rule's constraints on it, so in the test's values too. `None`: the
+/// whole condition is proved (it is such a test, or a conjunction of them).
+///
+/// With Falco's rules, `kevt` (`jevt.value[/stage] in (k8s_audit_stages)`) opens most
+/// rules, and the two rules most events reach both test it again.
+pub(crate) fn unproved(cond: &Cond, index: &RuleIndex, slots: &mut Slots) -> Option<Cond> {
+    match cond {
+        Cond::And(items) => {
+            let kept: Vec<Cond> = items
+                .iter()
+                .filter_map(|c| unproved(c, index, slots))
+                .collect();
+            (!kept.is_empty()).then_some(Cond::And(kept))
+        }
+        Cond::Macro { body, .. } => unproved(body, index, slots),
+        Cond::Test(test) if constraint(test).is_some() => {
+            let slot = slots.slot(test.lhs.field, test.lhs.arg.as_ref());
+            if index.slots.iter().any(|s| s.slot == slot) {
+                None
+            } else {
+                Some(cond.clone())
             }
         }
+        _ => Some(cond.clone()),
     }
 }
 
