@@ -1084,16 +1084,24 @@ fn sigterm_during_a_stream_of_requests_loses_no_accepted_event() {
 
 /// A running `lanner run --follow FILE`.
 fn follow(rules: &Path, log: &Path) -> (Child, Collected) {
+    let (child, out, _) = follow_with(rules, log, &[]);
+    (child, out)
+}
+
+/// A running `lanner run --follow FILE` with more options, and its stdout and stderr.
+fn follow_with(rules: &Path, log: &Path, options: &[&str]) -> (Child, Collected, Collected) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lanner"))
         .args(["run", "-r", arg(rules), "--follow", arg(log)])
+        .args(options)
         .env("TZ", "UTC")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("lanner run starts");
     let out = Collected::start(child.stdout.take().unwrap(), false);
-    (child, out)
+    let err = Collected::start(child.stderr.take().unwrap(), false);
+    (child, out, err)
 }
 
 fn append(path: &Path, names: &[&str]) {
@@ -1118,17 +1126,7 @@ fn follow_from_end_reads_only_new_lines() {
     let (dir, rules) = rules_dir();
     let log = dir.path().join("audit.log");
     append(&log, &["a1", "a2"]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lanner"))
-        .args(["run", "-r", arg(&rules), "--follow", arg(&log)])
-        .args(["--follow-from", "end"])
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lanner run starts");
-    let out = Collected::start(child.stdout.take().unwrap(), false);
-    let err = Collected::start(child.stderr.take().unwrap(), false);
+    let (mut child, out, err) = follow_with(&rules, &log, &["--follow-from", "end"]);
     // Where it started, once it has: only then are new lines sure to be new to it.
     let size = std::fs::metadata(&log).unwrap().len();
     err.wait_for("the start message", |t| {
