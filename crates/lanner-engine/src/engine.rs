@@ -276,9 +276,9 @@ mod tests {
     fn engine(rules: &str, rule_matching: RuleMatching, prefilter: bool) -> Engine {
         let mut loader = lanner_rules::Loader::new();
         loader.add_source("rules.yaml", rules);
-        let loaded = loader.finish();
-        assert!(!loaded.diagnostics.has_errors(), "{rules}");
-        let ruleset = loaded.ruleset;
+        let output = loader.finish();
+        assert!(!output.diagnostics.has_errors(), "{rules}");
+        let ruleset = output.ruleset;
         let options = Options {
             rule_matching,
             prefilter,
