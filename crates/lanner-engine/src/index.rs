@@ -7,9 +7,12 @@
 //! (the union of their values), `not` needs nothing. For the fields that
 //! several rules constrain, the index maps each value to the set of rules
 //! that can still match; per event, the candidate rules are the
-//! intersection over those fields, looked up with one extraction each. A
-//! rule outside the candidates would have evaluated to false anyway, so
-//! results are identical with and without the index (a test checks it).
+//! intersection over those fields, looked up with one extraction each, and
+//! only as long as a later field could still remove a candidate. A rule
+//! outside the candidates would have evaluated to false anyway, so results
+//! are identical with and without the index (a test checks it). A rule that
+//! is a candidate is then evaluated without the tests the index has just
+//! proved for it (`unproved`).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -21,7 +21,7 @@
 //! * [`metrics`], [`log`], [`shutdown`].
 //!
 //! It does not know where the built-in rules live: the caller passes a
-//! [`LoadFn`](reload::LoadFn).
+//! [`LoadFn`].
 //!
 //! ```
 //! use std::sync::Arc;
