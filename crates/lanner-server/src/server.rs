@@ -220,29 +220,26 @@ fn token(config: &Config) -> Result<Option<String>, ServerError> {
                 "set server.auth.token or server.auth.token_file, not both".to_owned(),
             ));
         }
-        (Some(token), None) => token.trim().to_owned(),
-        (None, Some(path)) => return read_token(path).map(Some).map_err(ServerError::Config),
+        (Some(token), None) => nonempty(token, "server.auth.token"),
+        (None, Some(path)) => read_token(path),
         (None, None) => return Ok(None),
     };
-    if token.is_empty() {
-        return Err(ServerError::Config("the bearer token is empty".to_owned()));
-    }
-    Ok(Some(token))
+    token.map(Some).map_err(ServerError::Config)
 }
 
-/// The token in `path` (surrounding whitespace ignored), or why there is none.
+/// The token in `path`, or why there is none (also what SIGHUP reads again).
 fn read_token(path: &Path) -> Result<String, String> {
-    let token = std::fs::read_to_string(path)
-        .map_err(|e| format!("server.auth.token_file {}: {e}", path.display()))?
-        .trim()
-        .to_owned();
-    if token.is_empty() {
-        return Err(format!(
-            "server.auth.token_file {}: the bearer token is empty",
-            path.display()
-        ));
+    let what = format!("server.auth.token_file {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{what}: {e}"))?;
+    nonempty(&text, &what)
+}
+
+/// `token` without surrounding whitespace, unless nothing is left (`what` names its place).
+fn nonempty(token: &str, what: &str) -> Result<String, String> {
+    match token.trim() {
+        "" => Err(format!("{what}: the bearer token is empty")),
+        token => Ok(token.to_owned()),
     }
-    Ok(token)
 }
 
 /// Accepts connections until shutdown, then waits for in-flight requests.
