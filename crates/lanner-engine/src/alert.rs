@@ -68,8 +68,8 @@ enum Part {
     Text(Box<str>),
     Field {
         lhs: Lhs,
-        raw: SlotId,
-        key: Arc<str>,
+        /// The fields it reads, for `output_fields`: key and slot.
+        raw: Box<[(Arc<str>, SlotId)]>,
         width: Option<usize>,
     },
 }
@@ -89,15 +89,15 @@ impl OutputProgram {
                 OutputPart::Text(t) => Part::Text(t.as_str().into()),
                 OutputPart::Field {
                     operand,
-                    key,
+                    keys,
                     width,
                 } => Part::Field {
-                    lhs: Lhs {
-                        slot: slots.slot(operand.field, operand.arg.as_ref()),
-                        transforms: operand.transforms.clone().into_boxed_slice(),
-                    },
-                    raw: slots.slot(operand.field, operand.arg.as_ref()),
-                    key: Arc::from(key.as_str()),
+                    lhs: crate::program::lhs(operand, slots),
+                    raw: keys
+                        .iter()
+                        .zip(operand.fields())
+                        .map(|(key, (field, arg))| (Arc::from(key.as_str()), slots.slot(field, arg)))
+                        .collect(),
                     width: *width,
                 },
             })
@@ -114,12 +114,7 @@ impl OutputProgram {
         for part in &self.parts {
             match part {
                 Part::Text(t) => message.push_str(t),
-                Part::Field {
-                    lhs,
-                    raw,
-                    key,
-                    width,
-                } => {
+                Part::Field { lhs, raw, width } => {
                     let start = message.len();
                     match frame.value(lhs) {
                         Some(v) => render_value(&mut message, &v),
@@ -128,7 +123,9 @@ impl OutputProgram {
                     if let Some(width) = width {
                         fit(&mut message, start, *width);
                     }
-                    fields.insert(Arc::clone(key), FieldValue::from(frame.slot(*raw)));
+                    for (key, slot) in raw {
+                        fields.insert(Arc::clone(key), FieldValue::from(frame.slot(*slot)));
+                    }
                 }
             }
         }

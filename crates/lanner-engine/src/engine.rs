@@ -262,10 +262,11 @@ fn hostname() -> String {
 pub fn output_keys(parts: &[OutputPart]) -> Vec<&str> {
     parts
         .iter()
-        .filter_map(|p| match p {
-            OutputPart::Field { key, .. } => Some(key.as_str()),
-            OutputPart::Text(_) => None,
+        .flat_map(|p| match p {
+            OutputPart::Field { keys, .. } => keys.as_slice(),
+            OutputPart::Text(_) => &[],
         })
+        .map(String::as_str)
         .collect()
 }
 

@@ -12,7 +12,7 @@ use lanner_rules::checked::Transformer;
 use lanner_rules::syntax::ast::{Modifier, Op};
 
 use crate::matcher::StrMatcher;
-use crate::program::{Lhs, Node, Slots, TestKind, TestNode};
+use crate::program::{Lhs, LhsSource, MultiNode, Node, PieceNode, Slots, TestKind, TestNode};
 
 /// Reusable buffers for evaluating events one after another: the field
 /// cache's storage and the prefilter's candidate set. Owned by a worker
@@ -171,15 +171,83 @@ impl<'e, 's> Frame<'e, 's> {
 
     /// The value of a field after its transformers; `None` if not available.
     pub fn value(&mut self, lhs: &Lhs) -> Option<Cow<'_, Value<'e>>> {
-        let raw = self.slot(lhs.slot)?;
-        if lhs.transforms.is_empty() {
-            return Some(Cow::Borrowed(raw));
-        }
-        let mut value = raw.clone();
+        let mut value = match &lhs.source {
+            LhsSource::Slot(slot) => {
+                let raw = self.slot(*slot)?;
+                if lhs.transforms.is_empty() {
+                    return Some(Cow::Borrowed(raw));
+                }
+                raw.clone()
+            }
+            LhsSource::Multi(multi) => self.multi(multi)?,
+        };
         for t in &*lhs.transforms {
             value = transform(*t, value)?;
         }
         Some(Cow::Owned(value))
+    }
+
+    /// The value of `concat`, `join` or `getopt`; `None` if one of its values is not
+    /// available (Falco's behaviour: no partial result).
+    fn multi(&mut self, multi: &MultiNode) -> Option<Value<'e>> {
+        match multi {
+            MultiNode::Concat(pieces) => {
+                let mut out = String::new();
+                for piece in pieces {
+                    self.push_single(piece, &mut out)?;
+                }
+                Some(Value::Str(Cow::Owned(out)))
+            }
+            MultiNode::Join { sep, items } => {
+                let mut separator = String::new();
+                self.push_single(sep, &mut separator)?;
+                let items = self.flatten(items)?;
+                Some(Value::Str(Cow::Owned(items.join(&separator))))
+            }
+            MultiNode::Getopt {
+                args,
+                optstring,
+                select,
+            } => {
+                let mut options = String::new();
+                self.push_single(optstring, &mut options)?;
+                let args = self.flatten(args)?;
+                crate::getopt::getopt(&args, options.as_bytes(), *select)
+            }
+        }
+    }
+
+    /// Appends a piece's single value to `out`; `None` if it is not available.
+    fn push_single(&mut self, piece: &PieceNode, out: &mut String) -> Option<()> {
+        match piece {
+            PieceNode::Text(text) => out.push_str(text),
+            PieceNode::Value(lhs) => match &*self.value(lhs)? {
+                // Binding allows only single values here.
+                Value::List(items) => out.push_str(items.first()?),
+                value => crate::alert::render_value(out, value),
+            },
+        }
+        Some(())
+    }
+
+    /// The values of `pieces`, lists flattened, numbers as text; `None` if one is not
+    /// available.
+    fn flatten(&mut self, pieces: &[PieceNode]) -> Option<Vec<String>> {
+        let mut out = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            match piece {
+                PieceNode::Text(text) => out.push(text.to_string()),
+                PieceNode::Value(lhs) => match &*self.value(lhs)? {
+                    Value::List(items) => out.extend(items.iter().map(ToString::to_string)),
+                    value => {
+                        let mut text = String::new();
+                        crate::alert::render_value(&mut text, value);
+                        out.push(text);
+                    }
+                },
+            }
+        }
+        Some(out)
     }
 
     /// Evaluates a node.
@@ -196,15 +264,17 @@ impl<'e, 's> Frame<'e, 's> {
     fn test(&mut self, test: &TestNode) -> bool {
         match &test.kind {
             TestKind::Field { op, rhs } => return self.field_test(&test.lhs, *op, rhs),
-            TestKind::Exists if test.lhs.transforms.is_empty() => {
-                return self.exists(test.lhs.slot);
+            TestKind::Exists => {
+                if let Some(slot) = test.lhs.plain_slot() {
+                    return self.exists(slot);
+                }
             }
-            TestKind::Str(StrMatcher::Eq(literal) | StrMatcher::Ne(literal))
-                if test.lhs.transforms.is_empty() =>
-            {
-                let equal = matches!(test.kind, TestKind::Str(StrMatcher::Eq(_)));
-                if let Some(answer) = self.compare_text(test.lhs.slot, literal, equal) {
-                    return answer;
+            TestKind::Str(StrMatcher::Eq(literal) | StrMatcher::Ne(literal)) => {
+                if let Some(slot) = test.lhs.plain_slot() {
+                    let equal = matches!(test.kind, TestKind::Str(StrMatcher::Eq(_)));
+                    if let Some(answer) = self.compare_text(slot, literal, equal) {
+                        return answer;
+                    }
                 }
             }
             _ => {}

@@ -83,10 +83,7 @@ fn plan(cond: &Cond, slots: &mut Slots) -> Result<Plan, CompileError> {
         Cond::Macro { name, body } => Plan::Macro(name.to_string(), Box::new(plan(body, slots)?)),
         Cond::Test(test) => {
             let node = compile(cond, slots)?;
-            let lhs = Lhs {
-                slot: slots.slot(test.lhs.field, test.lhs.arg.as_ref()),
-                transforms: test.lhs.transforms.clone().into_boxed_slice(),
-            };
+            let lhs = crate::program::lhs(&test.lhs, slots);
             Plan::Test(test.text.clone(), node, lhs)
         }
     })

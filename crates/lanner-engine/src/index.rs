@@ -292,12 +292,12 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
         }
         Cond::Not(_) => Constraints::new(),
         Cond::Macro { body, .. } => necessary(body, slots),
-        Cond::Test(test) => match constraint(test) {
-            Some(values) => {
-                let slot = slots.slot(test.lhs.field, test.lhs.arg.as_ref());
+        Cond::Test(test) => match (constraint(test), test.lhs.plain_field()) {
+            (Some(values), Some((field, arg))) => {
+                let slot = slots.slot(field, arg);
                 std::iter::once((slot, values)).collect()
             }
-            None => Constraints::new(),
+            _ => Constraints::new(),
         },
     }
 }
@@ -306,7 +306,8 @@ fn necessary(cond: &Cond, slots: &mut Slots) -> Constraints {
 /// of them: `=` or `in`/`intersects` on a plain string field (no transformer, no list, no
 /// modifier).
 fn constraint(test: &Test) -> Option<BTreeSet<String>> {
-    let def = test.lhs.field.def();
+    let (field, _) = test.lhs.plain_field()?;
+    let def = field.def();
     let plain = test.lhs.transforms.is_empty()
         && !def.list
         && def.ty == FieldType::String
@@ -341,7 +342,10 @@ pub(crate) fn unproved(cond: &Cond, index: &RuleIndex, slots: &mut Slots) -> Opt
         }
         Cond::Macro { body, .. } => unproved(body, index, slots),
         Cond::Test(test) if constraint(test).is_some() => {
-            let slot = slots.slot(test.lhs.field, test.lhs.arg.as_ref());
+            let Some((field, arg)) = test.lhs.plain_field() else {
+                return Some(cond.clone());
+            };
+            let slot = slots.slot(field, arg);
             if index.slots.iter().any(|s| s.slot == slot) {
                 None
             } else {

@@ -33,6 +33,7 @@
 mod alert;
 mod engine;
 mod eval;
+mod getopt;
 pub mod explain;
 mod index;
 mod json;

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use lanner_audit::{Extractor, FieldArg, FieldId, FieldType};
-use lanner_rules::checked::{Cond, Operand, Test, TestRhs, Transformer};
+use lanner_rules::checked::{Cond, Multi, Operand, Piece, Source, Test, TestRhs, Transformer};
 use lanner_rules::syntax::ast::{Modifier, Op};
 
 use crate::matcher::{MatcherError, PathPrefixes, StrMatcher, StrSet};
@@ -68,13 +68,65 @@ pub enum Node {
     Test(Box<TestNode>),
 }
 
-/// A field and the transformers applied to it.
+/// A value and the transformers applied to it.
 #[derive(Debug)]
 pub struct Lhs {
-    /// Where the field's value is cached.
-    pub slot: SlotId,
+    /// Where the value comes from.
+    pub source: LhsSource,
     /// Transformers, innermost first.
     pub transforms: Box<[Transformer]>,
+}
+
+/// Where an [`Lhs`]'s value comes from.
+#[derive(Debug)]
+pub enum LhsSource {
+    /// A field, cached in this slot.
+    Slot(SlotId),
+    /// `concat`, `join` or `getopt` of other values.
+    Multi(Box<MultiNode>),
+}
+
+/// A compiled [`Multi`] transformer.
+#[derive(Debug)]
+pub enum MultiNode {
+    /// `concat(...)`.
+    Concat(Box<[PieceNode]>),
+    /// `join(sep, list)`.
+    Join {
+        /// The separator.
+        sep: PieceNode,
+        /// The values, flattened.
+        items: Box<[PieceNode]>,
+    },
+    /// `getopt(args, optstring)[select]`.
+    Getopt {
+        /// The command line, flattened.
+        args: Box<[PieceNode]>,
+        /// The option string.
+        optstring: PieceNode,
+        /// `[c]`.
+        select: Option<u8>,
+    },
+}
+
+/// A compiled [`Piece`].
+#[derive(Debug)]
+pub enum PieceNode {
+    /// A literal.
+    Text(Box<str>),
+    /// A field or a transformer.
+    Value(Lhs),
+}
+
+impl Lhs {
+    /// The slot of a field without transformers.
+    #[must_use]
+    pub fn plain_slot(&self) -> Option<SlotId> {
+        match self.source {
+            LhsSource::Slot(slot) if self.transforms.is_empty() => Some(slot),
+            _ => None,
+        }
+    }
 }
 
 /// A compiled comparison.
@@ -182,9 +234,35 @@ pub fn compile(cond: &Cond, slots: &mut Slots) -> Result<Node, CompileError> {
     })
 }
 
-fn lhs(operand: &Operand, slots: &mut Slots) -> Lhs {
+/// Compiles an operand, allocating slots for its fields.
+pub(crate) fn lhs(operand: &Operand, slots: &mut Slots) -> Lhs {
+    let source = match &operand.source {
+        Source::Field { field, arg } => LhsSource::Slot(slots.slot(*field, arg.as_ref())),
+        Source::Multi(multi) => {
+            let mut piece = |p: &Piece| match p {
+                Piece::Text(t) => PieceNode::Text(t.as_str().into()),
+                Piece::Operand(o) => PieceNode::Value(lhs(o, slots)),
+            };
+            LhsSource::Multi(Box::new(match &**multi {
+                Multi::Concat(items) => MultiNode::Concat(items.iter().map(&mut piece).collect()),
+                Multi::Join { sep, items } => MultiNode::Join {
+                    sep: piece(sep),
+                    items: items.iter().map(&mut piece).collect(),
+                },
+                Multi::Getopt {
+                    args,
+                    optstring,
+                    select,
+                } => MultiNode::Getopt {
+                    args: args.iter().map(&mut piece).collect(),
+                    optstring: piece(optstring),
+                    select: *select,
+                },
+            }))
+        }
+    };
     Lhs {
-        slot: slots.slot(operand.field, operand.arg.as_ref()),
+        source,
         transforms: operand.transforms.clone().into_boxed_slice(),
     }
 }
@@ -192,9 +270,11 @@ fn lhs(operand: &Operand, slots: &mut Slots) -> Lhs {
 /// The element type an operand yields after its transformers.
 fn value_type(operand: &Operand) -> FieldType {
     if operand.transforms.contains(&Transformer::Len) {
-        FieldType::Uint64
-    } else {
-        operand.field.def().ty
+        return FieldType::Uint64;
+    }
+    match &operand.source {
+        Source::Field { field, .. } => field.def().ty,
+        Source::Multi(_) => FieldType::String,
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use lanner_audit::{FieldType, fields, lookup, parse_arg};
 
-use crate::checked::{Cond, Operand, Test, TestRhs, Transformer};
+use crate::checked::{Cond, Multi, Operand, Piece, Source, Test, TestRhs, Transformer};
 use crate::compile::{Compiler, Failed, MacroState, Scope};
 use crate::diag::Code;
 use crate::read::closest;
@@ -191,11 +191,7 @@ impl Compiler<'_> {
                     })?;
                 let def = id.def();
                 Ok((
-                    Operand {
-                        field: id,
-                        arg,
-                        transforms: Vec::new(),
-                    },
+                    Operand::field(id, arg),
                     Shape {
                         ty: def.ty,
                         list: def.list,
@@ -209,6 +205,7 @@ impl Compiler<'_> {
                     "b64" => Transformer::B64,
                     "basename" => Transformer::Basename,
                     "len" => Transformer::Len,
+                    "concat" | "join" | "getopt" => return self.bind_multi(t, scope),
                     other => {
                         let d = self.error(
                             Code::E308,
@@ -267,6 +264,213 @@ impl Compiler<'_> {
                 Ok((bound, shape))
             }
         }
+    }
+
+    /// Binds `concat(...)`, `join(...)` or `getopt(...)`.
+    fn bind_multi(&mut self, t: &ast::Transform, scope: &Scope) -> Result<(Operand, Shape), Failed> {
+        let name = t.name.as_str();
+        if name != "getopt" && t.arg.is_some() {
+            return Err(self.transformer_error(
+                format!("`{name}(...)` does not take an argument in brackets"),
+                t.span,
+                None,
+                scope,
+            ));
+        }
+        let mut list = false;
+        let multi = match (name, t.args.as_slice()) {
+            ("concat", args) if args.len() >= 2 => Multi::Concat(
+                args.iter()
+                    .map(|arg| self.bind_piece(arg, t, true, scope))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ("concat", _) => {
+                return Err(self.transformer_error(
+                    "`concat` takes two or more values".to_owned(),
+                    t.span,
+                    Some("e.g. `concat(ka.user.name, \"@\", ka.target.namespace)`"),
+                    scope,
+                ));
+            }
+            ("join", [sep, items]) => Multi::Join {
+                sep: self.bind_piece(sep, t, false, scope)?,
+                items: self.bind_list(items, t, scope)?,
+            },
+            ("join", _) => {
+                return Err(self.transformer_error(
+                    "`join` takes a separator and a list".to_owned(),
+                    t.span,
+                    Some("e.g. `join(\",\", (ka.user.name, ka.target.name))`"),
+                    scope,
+                ));
+            }
+            ("getopt", [args, optstring]) => {
+                let select = match &t.arg {
+                    None => None,
+                    Some(arg) => {
+                        let [c] = arg.text.as_bytes() else {
+                            return Err(self.transformer_error(
+                                "`getopt(...)[c]` selects one option character".to_owned(),
+                                arg.span,
+                                Some("e.g. `getopt(args, \"p:v\")[p]`"),
+                                scope,
+                            ));
+                        };
+                        Some(*c)
+                    }
+                };
+                list = select.is_none();
+                Multi::Getopt {
+                    args: self.bind_list(args, t, scope)?,
+                    optstring: self.bind_piece(optstring, t, true, scope)?,
+                    select,
+                }
+            }
+            _ => {
+                return Err(self.transformer_error(
+                    "`getopt` takes a list of arguments and an option string".to_owned(),
+                    t.span,
+                    Some("e.g. `getopt((\"-p\", \"8080\"), \"p:v\")[p]`"),
+                    scope,
+                ));
+            }
+        };
+        Ok((
+            Operand {
+                source: Source::Multi(Box::new(multi)),
+                transforms: Vec::new(),
+            },
+            Shape {
+                ty: FieldType::String,
+                list,
+            },
+        ))
+    }
+
+    /// Binds a single value given to `t`: a quoted string, a number, or a field or
+    /// transformer with one value (a string one if `string`).
+    fn bind_piece(
+        &mut self,
+        arg: &TransformArg,
+        t: &ast::Transform,
+        string: bool,
+        scope: &Scope,
+    ) -> Result<Piece, Failed> {
+        let operand = match arg {
+            TransformArg::Value(value) => return Ok(Piece::Text(value.text.clone())),
+            TransformArg::List(_) => {
+                return Err(self.transformer_error(
+                    format!("`{}` takes a single value here, not a list", t.name),
+                    t.span,
+                    None,
+                    scope,
+                ));
+            }
+            TransformArg::Operand(operand) => operand,
+        };
+        let (bound, shape) = self.bind_operand(operand, scope)?;
+        if shape.list || (string && shape.ty != FieldType::String) {
+            let wanted = if string { "a string" } else { "a single value" };
+            return Err(self.transformer_error(
+                format!(
+                    "`{}` takes {wanted} here, not a {} value",
+                    t.name,
+                    describe(shape)
+                ),
+                operand.span(),
+                shape
+                    .list
+                    .then_some("`join(\"sep\", list)` makes one text of a list's values"),
+                scope,
+            ));
+        }
+        Ok(Piece::Operand(bound))
+    }
+
+    /// Binds the list given to `join` or `getopt`: `(a, b, ...)` (each element's values in
+    /// turn) or a list-valued field.
+    fn bind_list(
+        &mut self,
+        arg: &TransformArg,
+        t: &ast::Transform,
+        scope: &Scope,
+    ) -> Result<Vec<Piece>, Failed> {
+        let not_a_list = |this: &mut Self, span: TextSpan, help: &'static str| {
+            this.transformer_error(
+                format!(
+                    "`{}` takes a list here: `(a, b, ...)` or a list-valued field",
+                    t.name
+                ),
+                span,
+                Some(help),
+                scope,
+            )
+        };
+        match arg {
+            TransformArg::List(items) => {
+                let mut pieces = Vec::with_capacity(items.len());
+                for item in items {
+                    pieces.push(match item {
+                        TransformArg::Value(value) => Piece::Text(value.text.clone()),
+                        TransformArg::Operand(operand) => {
+                            Piece::Operand(self.bind_operand(operand, scope)?.0)
+                        }
+                        TransformArg::List(_) => {
+                            return Err(self.transformer_error(
+                                "lists inside a transformer's list are not allowed".to_owned(),
+                                t.span,
+                                Some("write the elements in one list"),
+                                scope,
+                            ));
+                        }
+                    });
+                }
+                Ok(pieces)
+            }
+            TransformArg::Value(value) => Err(not_a_list(
+                self,
+                value.span,
+                "a single value is a list of one: `(\"value\")`",
+            )),
+            TransformArg::Operand(operand) => {
+                if let ast::Operand::Transform(inner) = operand {
+                    if matches!(inner.name.as_str(), "concat" | "join" | "getopt") {
+                        // Falco types these by their declaration (one string), so they
+                        // are only accepted inside a list.
+                        return Err(not_a_list(
+                            self,
+                            operand.span(),
+                            "put it in parentheses: `(getopt(...))`",
+                        ));
+                    }
+                }
+                let (bound, shape) = self.bind_operand(operand, scope)?;
+                if !shape.list {
+                    return Err(not_a_list(
+                        self,
+                        operand.span(),
+                        "a single value is a list of one: `(field)`",
+                    ));
+                }
+                Ok(vec![Piece::Operand(bound)])
+            }
+        }
+    }
+
+    /// Reports E308 (invalid transformer use).
+    fn transformer_error(
+        &mut self,
+        message: String,
+        span: TextSpan,
+        help: Option<&str>,
+        scope: &Scope,
+    ) -> Failed {
+        let mut d = self.error(Code::E308, message, span, scope);
+        if let Some(help) = help {
+            d = d.help(help);
+        }
+        self.report(d);
+        Failed
     }
 
     fn unknown_field(&mut self, name: &str, span: TextSpan, scope: &Scope) {

@@ -85,15 +85,112 @@ pub struct Test {
     pub text: String,
 }
 
-/// A bound field with its argument and transformers.
+/// A bound field, or a transformer of several values (`concat`, `join`, `getopt`), with
+/// the one-value transformers applied to it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Operand {
-    /// The field.
-    pub field: FieldId,
-    /// Its validated argument.
-    pub arg: Option<FieldArg>,
+    /// Where the value comes from.
+    pub source: Source,
     /// Transformers, applied first to last (innermost first).
     pub transforms: Vec<Transformer>,
+}
+
+/// Where an [`Operand`]'s value comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A field and its validated argument.
+    Field {
+        /// The field.
+        field: FieldId,
+        /// Its validated argument.
+        arg: Option<FieldArg>,
+    },
+    /// A transformer of several values.
+    Multi(Box<Multi>),
+}
+
+/// A transformer of several values (Falco 0.44).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Multi {
+    /// `concat(a, b, ...)`: the single values, concatenated; not available if one is not.
+    Concat(Vec<Piece>),
+    /// `join(sep, (a, b, ...))` or `join(sep, list_field)`: the values of the list (each
+    /// piece's values in turn, lists flattened), separated by `sep`'s value.
+    Join {
+        /// The separator.
+        sep: Piece,
+        /// The values to join.
+        items: Vec<Piece>,
+    },
+    /// `getopt(args, optstring)`: the options in `args` (each piece's values in turn),
+    /// parsed as POSIX `getopt` would: a list of option characters, each followed by its
+    /// argument if it takes one (`?` for an unknown option). With `[c]`: the argument of the
+    /// last `-c` (`c` itself for an option without argument); not available if none.
+    Getopt {
+        /// The command line.
+        args: Vec<Piece>,
+        /// Which options exist; `x:` takes an argument.
+        optstring: Piece,
+        /// `[c]`: the option to select.
+        select: Option<u8>,
+    },
+}
+
+/// A value given to a [`Multi`] transformer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Piece {
+    /// A quoted string or a number, as written.
+    Text(String),
+    /// A field or a transformer.
+    Operand(Operand),
+}
+
+impl Operand {
+    /// A field without transformers.
+    #[must_use]
+    pub fn field(field: FieldId, arg: Option<FieldArg>) -> Operand {
+        Operand {
+            source: Source::Field { field, arg },
+            transforms: Vec::new(),
+        }
+    }
+
+    /// The field, if the value comes from one field (transformers aside).
+    #[must_use]
+    pub fn plain_field(&self) -> Option<(FieldId, Option<&FieldArg>)> {
+        match &self.source {
+            Source::Field { field, arg } => Some((*field, arg.as_ref())),
+            Source::Multi(_) => None,
+        }
+    }
+
+    /// Every field the operand reads, left to right.
+    #[must_use]
+    pub fn fields(&self) -> Vec<(FieldId, Option<&FieldArg>)> {
+        fn walk<'a>(operand: &'a Operand, out: &mut Vec<(FieldId, Option<&'a FieldArg>)>) {
+            let pieces: Vec<&Piece> = match &operand.source {
+                Source::Field { field, arg } => {
+                    out.push((*field, arg.as_ref()));
+                    return;
+                }
+                Source::Multi(multi) => match &**multi {
+                    Multi::Concat(items) => items.iter().collect(),
+                    Multi::Join { sep, items } => std::iter::once(sep).chain(items).collect(),
+                    Multi::Getopt {
+                        args, optstring, ..
+                    } => args.iter().chain(std::iter::once(optstring)).collect(),
+                },
+            };
+            for piece in pieces {
+                if let Piece::Operand(inner) = piece {
+                    walk(inner, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
 }
 
 /// A field transformer.
@@ -133,9 +230,9 @@ pub enum OutputPart {
     Field {
         /// The field (transformers apply in text output).
         operand: Operand,
-        /// The key in JSON `output_fields`: the field as written, without
-        /// transformers (Falco's behaviour).
-        key: String,
+        /// The keys in JSON `output_fields`, one per field the operand reads: the
+        /// field as written, without transformers (Falco's behaviour).
+        keys: Vec<String>,
         /// `%10field`: pad or cut to this width in text output.
         width: Option<usize>,
     },

@@ -74,13 +74,13 @@ impl Compiler<'_> {
                 failed = true;
                 break;
             }
-            if let Ok((len, operand, key)) = self.output_token(rest, i, scope) {
+            if let Ok((len, operand, keys)) = self.output_token(rest, i, scope) {
                 if !literal.is_empty() {
                     parts.push(OutputPart::Text(std::mem::take(&mut literal)));
                 }
                 parts.push(OutputPart::Field {
                     operand,
-                    key,
+                    keys,
                     width,
                 });
                 i += len;
@@ -104,13 +104,13 @@ impl Compiler<'_> {
     }
 
     /// Binds the token at the start of `rest` (at `offset` in the template):
-    /// returns its length, the operand and its JSON key.
+    /// returns its length, the operand and its JSON keys.
     fn output_token(
         &mut self,
         rest: &str,
         offset: usize,
         scope: &Scope,
-    ) -> Result<(usize, crate::checked::Operand, String), Failed> {
+    ) -> Result<(usize, crate::checked::Operand, Vec<String>), Failed> {
         let span = |start: usize, end: usize| TextSpan {
             text: scope.text(),
             start: (offset + start) as u32,
@@ -133,7 +133,7 @@ impl Compiler<'_> {
         }
         let word = &rest[..word_len];
         if TRANSFORMERS.contains(&word) && rest[word_len..].starts_with('(') {
-            let Some(close) = matching_paren(rest, word_len) else {
+            let Some(mut close) = matching_paren(rest, word_len) else {
                 let d = self.error(
                     Code::E402,
                     format!("`{word}(` is never closed"),
@@ -143,6 +143,12 @@ impl Compiler<'_> {
                 self.report(d);
                 return Err(Failed);
             };
+            // `getopt(...)[c]`: the bracket belongs to the call.
+            if rest[close + 1..].starts_with('[') {
+                if let Some(end) = rest[close + 1..].find(']') {
+                    close += end + 1;
+                }
+            }
             let call = &rest[..=close];
             let mut operand = parse_operand(call, scope.text()).map_err(|e| {
                 let d = self.error(Code::E402, e.message, span(e.start, e.end), scope);
@@ -151,8 +157,9 @@ impl Compiler<'_> {
             })?;
             shift_spans(&mut operand, offset as u32);
             let (bound, _) = self.bind_operand(&operand, scope)?;
-            let key = innermost_key(&operand);
-            return Ok((close + 1, bound, key));
+            let mut keys = Vec::new();
+            output_keys(&operand, &mut keys);
+            return Ok((close + 1, bound, keys));
         }
         // The longest prefix that names a field.
         let Some((name_len, def)) = (1..=word_len)
@@ -201,7 +208,7 @@ impl Compiler<'_> {
         })?;
         shift_spans(&mut operand, offset as u32);
         let (bound, _) = self.bind_operand(&operand, scope)?;
-        Ok((len, bound, field_text))
+        Ok((len, bound, vec![field_text]))
     }
 }
 
@@ -211,8 +218,20 @@ fn takes_arg(def: &FieldDef) -> bool {
 
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
     let mut depth = 0usize;
+    let mut quote = None;
+    let mut escaped = false;
     for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
+        if let Some(q) = quote {
+            // Inside a quoted argument: parentheses do not count.
+            match c {
+                '\\' if !escaped => escaped = true,
+                _ if c == q && !escaped => quote = None,
+                _ => escaped = false,
+            }
+            continue;
+        }
         match c {
+            '"' | '\'' => quote = Some(c),
             '(' => depth += 1,
             ')' => {
                 depth = depth.saturating_sub(1);
@@ -226,23 +245,23 @@ fn matching_paren(text: &str, open: usize) -> Option<usize> {
     None
 }
 
-/// The key Falco uses in `output_fields` for a transformer token: the
-/// innermost field, as written.
-fn innermost_key(operand: &ast::Operand) -> String {
+/// The keys Falco uses in `output_fields` for a transformer token: every field in it, as
+/// written, left to right (for one-value transformers, the innermost field).
+fn output_keys(operand: &ast::Operand, out: &mut Vec<String>) {
+    fn arg_keys(arg: &ast::TransformArg, out: &mut Vec<String>) {
+        match arg {
+            ast::TransformArg::Operand(inner) => output_keys(inner, out),
+            ast::TransformArg::List(items) => items.iter().for_each(|a| arg_keys(a, out)),
+            ast::TransformArg::Value(_) => {}
+        }
+    }
     match operand {
         ast::Operand::Field(_) => {
-            let mut out = String::new();
-            write_operand(&mut out, operand);
-            out
+            let mut key = String::new();
+            write_operand(&mut key, operand);
+            out.push(key);
         }
-        ast::Operand::Transform(t) => t
-            .args
-            .iter()
-            .find_map(|a| match a {
-                ast::TransformArg::Operand(inner) => Some(innermost_key(inner)),
-                _ => None,
-            })
-            .unwrap_or_default(),
+        ast::Operand::Transform(t) => t.args.iter().for_each(|a| arg_keys(a, out)),
     }
 }
 
@@ -260,11 +279,23 @@ fn shift_spans(operand: &mut ast::Operand, by: u32) {
         }
         ast::Operand::Transform(t) => {
             shift(&mut t.span);
-            for arg in &mut t.args {
-                if let ast::TransformArg::Operand(inner) = arg {
-                    shift_spans(inner, by);
-                }
+            if let Some(arg) = &mut t.arg {
+                shift(&mut arg.span);
             }
+            for arg in &mut t.args {
+                shift_arg(arg, by);
+            }
+        }
+    }
+}
+
+fn shift_arg(arg: &mut ast::TransformArg, by: u32) {
+    match arg {
+        ast::TransformArg::Operand(inner) => shift_spans(inner, by),
+        ast::TransformArg::List(items) => items.iter_mut().for_each(|a| shift_arg(a, by)),
+        ast::TransformArg::Value(v) => {
+            v.span.start += by;
+            v.span.end += by;
         }
     }
 }
