@@ -96,7 +96,9 @@ impl OutputProgram {
                     raw: keys
                         .iter()
                         .zip(operand.fields())
-                        .map(|(key, (field, arg))| (Arc::from(key.as_str()), slots.slot(field, arg)))
+                        .map(|(key, (field, arg))| {
+                            (Arc::from(key.as_str()), slots.slot(field, arg))
+                        })
                         .collect(),
                     width: *width,
                 },

@@ -28,7 +28,11 @@ enum Kind {
 }
 
 /// Parses `args` with `optstring`; see the module documentation.
-pub(crate) fn getopt<'e>(args: &[String], optstring: &[u8], select: Option<u8>) -> Option<Value<'e>> {
+pub(crate) fn getopt<'e>(
+    args: &[String],
+    optstring: &[u8],
+    select: Option<u8>,
+) -> Option<Value<'e>> {
     let mut kinds = [Kind::Unknown; 256];
     let mut i = usize::from(optstring.first() == Some(&b':'));
     while let Some(&c) = optstring.get(i) {
@@ -78,7 +82,7 @@ pub(crate) fn getopt<'e>(args: &[String], optstring: &[u8], select: Option<u8>) 
                 Kind::WithArgument => {
                     let rest = bytes.get(j + 1..).unwrap_or_default();
                     let argument = if rest.is_empty() {
-                        words.next().map(|next| next.as_bytes())
+                        words.next().map(String::as_bytes)
                     } else {
                         Some(rest)
                     };
@@ -153,19 +157,31 @@ mod tests {
             (&[""], "n", &[]),
             (&["-", "-n"], "n", &[]),
             (&["-n", "file", "-t"], "nt", &["n"]),
-            (&["-f", "another_file", "regular_file"], "f:", &["f", "another_file"]),
+            (
+                &["-f", "another_file", "regular_file"],
+                "f:",
+                &["f", "another_file"],
+            ),
             (&["-t", ""], "t:", &["t", ""]),
             (&["-t", "-123"], "t:", &["t", "-123"]),
             (&["-p8080"], "p:", &["p", "8080"]),
             (&["-a1b2c3"], "a1b2c3", &["a", "1", "b", "2", "c", "3"]),
-            (&["-xzf", "file.tar.gz"], "xzf:", &["x", "z", "f", "file.tar.gz"]),
+            (
+                &["-xzf", "file.tar.gz"],
+                "xzf:",
+                &["x", "z", "f", "file.tar.gz"],
+            ),
             (&["-@", "-+"], "@+", &["@", "+"]),
             (&["-n", "-t"], "", &["?", "?"]),
             (&["-t", "v1", "-t", "v2"], "t:", &["t", "v1", "t", "v2"]),
             (&["-a::"], "a::", &["a", "::"]),
         ];
         for (args, optstring, expected) in cases {
-            assert_eq!(list(args, optstring), *expected, "{args:?} with {optstring:?}");
+            assert_eq!(
+                list(args, optstring),
+                *expected,
+                "{args:?} with {optstring:?}"
+            );
         }
     }
 
@@ -174,7 +190,10 @@ mod tests {
         let args = ["-n", "-t", "hello"];
         assert_eq!(select(&args, "nt:", b't').as_deref(), Some("hello"));
         assert_eq!(select(&args, "nt:", b'n').as_deref(), Some("n"));
-        assert_eq!(select(&["-t", "v1", "-t", "v2"], "t:", b't').as_deref(), Some("v2"));
+        assert_eq!(
+            select(&["-t", "v1", "-t", "v2"], "t:", b't').as_deref(),
+            Some("v2")
+        );
         assert_eq!(select(&["-t?"], "t:", b't').as_deref(), Some("?"));
         assert_eq!(select(&["-t:"], ":t:", b't').as_deref(), Some(":"));
         assert_eq!(select(&["-t"], "t:", b't').as_deref(), Some(""));

@@ -33,8 +33,8 @@
 mod alert;
 mod engine;
 mod eval;
-mod getopt;
 pub mod explain;
+mod getopt;
 mod index;
 mod json;
 mod matcher;

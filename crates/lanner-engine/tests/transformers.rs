@@ -17,13 +17,13 @@ fn engine(condition: &str, output: &str) -> Engine {
     );
     let mut loader = lanner_rules::Loader::new();
     loader.add_source("rules.yaml", &rules);
-    let loaded = loader.finish();
+    let output = loader.finish();
     assert!(
-        !loaded.diagnostics.has_errors(),
+        !output.diagnostics.has_errors(),
         "{condition}: {:?}",
-        loaded.diagnostics
+        output.diagnostics
     );
-    Engine::new(&loaded.ruleset, &Options::default()).expect("engine")
+    Engine::new(&output.ruleset, &Options::default()).expect("engine")
 }
 
 fn alert(engine: &Engine, line: &str) -> Option<lanner_engine::Alert> {
@@ -43,16 +43,16 @@ fn concat_joins_its_values() {
     let yes = [
         r#"concat(ka.user.name, "@", ka.target.namespace) = "alice@web""#,
         r#"concat("aaa", "bbb", "ccc") = aaabbbccc"#,
-        r#"concat(toupper(ka.user.name), ka.verb) = ALICEcreate"#,
+        r"concat(toupper(ka.user.name), ka.verb) = ALICEcreate",
         r#"concat(ka.target.namespace, concat("/", toupper(ka.target.name))) = web/SHOP"#,
-        r#"toupper(concat(ka.user.name, ka.verb)) startswith ALICE"#,
-        r#"len(concat(ka.user.name, ka.verb)) = 11"#,
+        r"toupper(concat(ka.user.name, ka.verb)) startswith ALICE",
+        r"len(concat(ka.user.name, ka.verb)) = 11",
         r#"b64(concat("YWFh", "YmJi")) = aaabbb"#,
-        r#"concat(ka.user.name, 1) = alice1"#,
-        r#"concat(ka.user.name, 0x10) = alice0x10"#,
+        r"concat(ka.user.name, 1) = alice1",
+        r"concat(ka.user.name, 0x10) = alice0x10",
         r#"concat(ka.user.name, "") in (alice, bob)"#,
         r#"ka.user.name = concat("al", "ice")"#,
-        r#"concat(ka.user.name, ka.verb) exists"#,
+        r"concat(ka.user.name, ka.verb) exists",
     ];
     for condition in yes {
         assert!(holds(condition, EVENT), "{condition}");
@@ -60,13 +60,16 @@ fn concat_joins_its_values() {
     assert!(!holds(r#"concat("aaa", "bbb") = "aaa-bbb""#, EVENT));
     // One value missing: no value at all, so every comparison is false, `!=` included.
     for condition in [
-        r#"concat(ka.user.name, ka.target.namespace) = bob"#,
-        r#"concat(ka.user.name, ka.target.namespace) != bob"#,
-        r#"concat(ka.user.name, ka.target.namespace) exists"#,
+        r"concat(ka.user.name, ka.target.namespace) = bob",
+        r"concat(ka.user.name, ka.target.namespace) != bob",
+        r"concat(ka.user.name, ka.target.namespace) exists",
     ] {
         assert!(!holds(condition, BARE), "{condition}");
     }
-    assert!(holds(r#"not concat(ka.user.name, ka.target.namespace) exists"#, BARE));
+    assert!(holds(
+        r"not concat(ka.user.name, ka.target.namespace) exists",
+        BARE
+    ));
 }
 
 #[test]
@@ -77,7 +80,7 @@ fn join_puts_the_separator_between_values() {
         r#"join(",", ()) = """#,
         r#"join(", ", ka.user.groups) = "dev, ops""#,
         r#"join("/", (ka.user.groups, ka.user.name)) = dev/ops/alice"#,
-        r#"join(ka.verb, (ka.user.name, ka.target.name)) = alicecreateshop"#,
+        r"join(ka.verb, (ka.user.name, ka.target.name)) = alicecreateshop",
         r#"join("", (tolower(ka.user.groups))) = devops"#,
         r#"join(",", (evt.num, evt.num)) = "1,1""#,
         r#"join("-", (ka.target.namespace, join("->", ("aaa", toupper(ka.user.name))))) = web-aaa->ALICE"#,
@@ -88,7 +91,10 @@ fn join_puts_the_separator_between_values() {
     }
     assert!(!holds(r#"join(",", ()) = ",""#, EVENT));
     // A missing element (no groups): the whole join is missing.
-    assert!(!holds(r#"join(",", (ka.user.name, ka.user.groups)) exists"#, BARE));
+    assert!(!holds(
+        r#"join(",", (ka.user.name, ka.user.groups)) exists"#,
+        BARE
+    ));
 }
 
 #[test]

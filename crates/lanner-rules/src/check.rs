@@ -267,7 +267,11 @@ impl Compiler<'_> {
     }
 
     /// Binds `concat(...)`, `join(...)` or `getopt(...)`.
-    fn bind_multi(&mut self, t: &ast::Transform, scope: &Scope) -> Result<(Operand, Shape), Failed> {
+    fn bind_multi(
+        &mut self,
+        t: &ast::Transform,
+        scope: &Scope,
+    ) -> Result<(Operand, Shape), Failed> {
         let name = t.name.as_str();
         if name != "getopt" && t.arg.is_some() {
             return Err(self.transformer_error(

@@ -1181,7 +1181,7 @@ fn suite(dir: &Path, overrides: &str, base: &[&str], base_rules: usize, v4_total
 fn transformers_of_several_values_are_checked() {
     let good = [
         r#"concat(ka.user.name, "@", ka.target.namespace) = "a@b""#,
-        r#"concat(ka.user.name, 1, toupper(ka.verb)) startswith a"#,
+        r"concat(ka.user.name, 1, toupper(ka.verb)) startswith a",
         r#"join(",", ka.user.groups) = "a,b""#,
         r#"join(ka.verb, (ka.user.groups, ka.user.name, "x", 2, evt.num)) contains ",""#,
         r#"join(",", ()) = """#,
@@ -1193,28 +1193,100 @@ fn transformers_of_several_values_are_checked() {
     ];
     for condition in good {
         let loaded = load(&audit_rule("R", condition));
-        assert!(codes(&loaded).is_empty(), "{condition}: {}", rendered(&loaded));
+        assert!(
+            codes(&loaded).is_empty(),
+            "{condition}: {}",
+            rendered(&loaded)
+        );
     }
     let bad = [
-        (r#"concat(ka.user.name) = a"#, "E308", "`concat` takes two or more values"),
-        (r#"concat(ka.user.groups, "x") = a"#, "E308", "not a list-of-string value"),
-        (r#"concat(evt.num, "x") = a"#, "E308", "takes a string here, not a numeric value"),
-        (r#"concat(("a", "b"), "x") = a"#, "E308", "single value here, not a list"),
-        (r#"concat(ka.user.name, "x")[a] = a"#, "E308", "does not take an argument in brackets"),
-        (r#"join(",") = a"#, "E308", "`join` takes a separator and a list"),
-        (r#"join(",", ("a"), ("b")) = a"#, "E308", "`join` takes a separator and a list"),
-        (r#"join(ka.user.groups, ("a")) = a"#, "E308", "not a list-of-string value"),
+        (
+            r"concat(ka.user.name) = a",
+            "E308",
+            "`concat` takes two or more values",
+        ),
+        (
+            r#"concat(ka.user.groups, "x") = a"#,
+            "E308",
+            "not a list-of-string value",
+        ),
+        (
+            r#"concat(evt.num, "x") = a"#,
+            "E308",
+            "takes a string here, not a numeric value",
+        ),
+        (
+            r#"concat(("a", "b"), "x") = a"#,
+            "E308",
+            "single value here, not a list",
+        ),
+        (
+            r#"concat(ka.user.name, "x")[a] = a"#,
+            "E308",
+            "does not take an argument in brackets",
+        ),
+        (
+            r#"join(",") = a"#,
+            "E308",
+            "`join` takes a separator and a list",
+        ),
+        (
+            r#"join(",", ("a"), ("b")) = a"#,
+            "E308",
+            "`join` takes a separator and a list",
+        ),
+        (
+            r#"join(ka.user.groups, ("a")) = a"#,
+            "E308",
+            "not a list-of-string value",
+        ),
         (r#"join(",", "a") = a"#, "E308", "`join` takes a list here"),
-        (r#"join(",", getopt(("-a"), "a")) = a"#, "E308", "`join` takes a list here"),
-        (r#"join(",", (("a"))) = a"#, "E308", "lists inside a transformer's list"),
-        (r#"getopt(("-a")) exists"#, "E308", "`getopt` takes a list of arguments"),
-        (r#"getopt("-a", "a") exists"#, "E308", "`getopt` takes a list here"),
-        (r#"getopt(("-a"), ("a")) exists"#, "E308", "single value here, not a list"),
-        (r#"getopt(("-a"), "a")[ab] = a"#, "E308", "selects one option character"),
-        (r#"getopt(("-a"), "a") = a"#, "E304", "not supported on a list-valued field"),
-        (r#"concat(ka.verb, "x") bcontains 41"#, "E304", "compares byte buffers"),
+        (
+            r#"join(",", getopt(("-a"), "a")) = a"#,
+            "E308",
+            "`join` takes a list here",
+        ),
+        (
+            r#"join(",", (("a"))) = a"#,
+            "E308",
+            "lists inside a transformer's list",
+        ),
+        (
+            r#"getopt(("-a")) exists"#,
+            "E308",
+            "`getopt` takes a list of arguments",
+        ),
+        (
+            r#"getopt("-a", "a") exists"#,
+            "E308",
+            "`getopt` takes a list here",
+        ),
+        (
+            r#"getopt(("-a"), ("a")) exists"#,
+            "E308",
+            "single value here, not a list",
+        ),
+        (
+            r#"getopt(("-a"), "a")[ab] = a"#,
+            "E308",
+            "selects one option character",
+        ),
+        (
+            r#"getopt(("-a"), "a") = a"#,
+            "E304",
+            "not supported on a list-valued field",
+        ),
+        (
+            r#"concat(ka.verb, "x") bcontains 41"#,
+            "E304",
+            "compares byte buffers",
+        ),
         (r#"ka.verb in getopt(("-a"), "a")"#, "E309", ""),
-        (r#"tolower(ka.verb, ka.user.name) = a"#, "E308", "takes exactly one field"),
+        (
+            r"tolower(ka.verb, ka.user.name) = a",
+            "E308",
+            "takes exactly one field",
+        ),
     ];
     for (condition, code, message) in bad {
         let loaded = load(&audit_rule("R", condition));
