@@ -209,7 +209,12 @@ mod tests {
     fn non_ascii_arguments_do_not_panic() {
         let out = list(&["-é", "-p", "ü"], "p:");
         assert_eq!(out, ["?", "?", "p", "ü"]);
+        // Option characters are bytes (Falco's are too); a byte of a longer UTF-8
+        // sequence shows as U+FFFD.
         let out = list(&["-é"], "\u{e9}");
-        assert_eq!(out.len(), 2);
+        assert_eq!(out, ["\u{fffd}", "\u{fffd}"]);
+        // `é:` is the flag 0xC3 and the option 0xA9 with an argument.
+        let out = list(&["-éx"], "\u{e9}:");
+        assert_eq!(out, ["\u{fffd}", "\u{fffd}", "x"]);
     }
 }

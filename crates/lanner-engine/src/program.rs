@@ -295,8 +295,13 @@ fn compile_test(test: &Test, slots: &mut Slots) -> Result<Node, CompileError> {
         },
         TestRhs::Value(v) => TestKind::Str(StrMatcher::new(test.op, v)?),
         TestRhs::List(values) => {
-            if values.is_empty() && test.modifier.is_none() && test.op != Op::PMatch {
-                // `x in ()` and `x intersects ()` never hold.
+            if values.is_empty()
+                && test.modifier.is_none()
+                && test.op != Op::PMatch
+                && test.lhs.plain_field().is_some()
+            {
+                // `x in ()` and `x intersects ()` never hold on a field (an empty list
+                // field is not available). An empty `getopt` list is `in ()`, as in Falco.
                 return Ok(Node::Const(false));
             }
             match (test.modifier, test.op) {

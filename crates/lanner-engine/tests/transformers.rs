@@ -10,6 +10,10 @@ const EVENT: &str = r#"{"kind":"Event","auditID":"1","stage":"ResponseComplete",
 const BARE: &str = r#"{"kind":"Event","auditID":"2","stage":"ResponseComplete","verb":"get","user":{"username":"bob"},"objectRef":{"resource":"nodes","name":"n1"},"stageTimestamp":"2024-05-01T12:00:01Z"}"#;
 
 fn engine(condition: &str, output: &str) -> Engine {
+    engine_with(condition, output, true)
+}
+
+fn engine_with(condition: &str, output: &str, prefilter: bool) -> Engine {
     let rules = format!(
         "- rule: R\n  desc: d\n  condition: {}\n  output: {}\n  priority: NOTICE\n  source: k8s_audit\n",
         serde_json::to_string(condition).expect("json"),
@@ -23,7 +27,11 @@ fn engine(condition: &str, output: &str) -> Engine {
         "{condition}: {:?}",
         output.diagnostics
     );
-    Engine::new(&output.ruleset, &Options::default()).expect("engine")
+    let options = Options {
+        prefilter,
+        ..Options::default()
+    };
+    Engine::new(&output.ruleset, &options).expect("engine")
 }
 
 fn alert(engine: &Engine, line: &str) -> Option<lanner_engine::Alert> {
@@ -34,8 +42,12 @@ fn alert(engine: &Engine, line: &str) -> Option<lanner_engine::Alert> {
     alerts.pop()
 }
 
+/// Whether the rule fires, with the prefilter and without (they must agree).
 fn holds(condition: &str, line: &str) -> bool {
-    alert(&engine(condition, "x"), line).is_some()
+    let fired = alert(&engine(condition, "x"), line).is_some();
+    let unfiltered = alert(&engine_with(condition, "x", false), line).is_some();
+    assert_eq!(fired, unfiltered, "prefilter changes {condition}");
+    fired
 }
 
 #[test]
@@ -53,6 +65,9 @@ fn concat_joins_its_values() {
         r#"concat(ka.user.name, "") in (alice, bob)"#,
         r#"ka.user.name = concat("al", "ice")"#,
         r"concat(ka.user.name, ka.verb) exists",
+        // Next to tests the prefilter indexes.
+        r"ka.verb = create and concat(ka.user.name, ka.verb) = alicecreate",
+        r#"ka.target.resource in (pods) and not concat(ka.verb, "x") = getx"#,
     ];
     for condition in yes {
         assert!(holds(condition, EVENT), "{condition}");
@@ -110,6 +125,7 @@ fn getopt_parses_options() {
         // Nothing parsed is still a value: an empty list.
         r#"getopt(("file", "-n"), "n") exists"#,
         r#"getopt(("file", "-n"), "n") in (n)"#,
+        r#"getopt(("file", "-n"), "n") in ()"#,
         r#"join(",", (getopt(("-a", "-b", "x"), "ab:"))) = "a,b,x""#,
         r#"toupper(getopt(("-a"), "a")[a]) = A"#,
     ];
@@ -118,6 +134,8 @@ fn getopt_parses_options() {
     }
     let no = [
         r#"getopt(("file", "-n"), "n") intersects (n)"#,
+        r#"getopt(("-n"), "n") in ()"#,
+        r#"getopt(("-n"), "nt:")[t] in ()"#,
         r#"getopt(("-n"), "nt:")[t] exists"#,
         r#"getopt(("-n"), "nt:")[t] != x"#,
         r#"getopt(("regular_file", "-f", "another_file"), "f:") intersects (f, another_file)"#,
@@ -156,4 +174,13 @@ fn outputs_render_the_result_and_key_every_field() {
     );
     let fired = alert(&bare, BARE).expect("fires");
     assert_eq!(fired.message, "who=<NA> end");
+
+    // After `)`, a bracket is the call's only for `getopt`, and only when it is an
+    // argument: otherwise it is text, as in Falco.
+    let brackets = engine(
+        "ka.verb = create",
+        r#"%toupper(ka.user.name)[x] %concat(ka.user.name, ")")[0] %getopt(("-a"), "a")[a end] %getopt(("-a"), "a")["a"]"#,
+    );
+    let fired = alert(&brackets, EVENT).expect("fires");
+    assert_eq!(fired.message, "ALICE[x] alice)[0] (a)[a end] a");
 }

@@ -20,6 +20,10 @@ use crate::syntax::print;
 /// The deepest chain of macros using macros.
 const MAX_MACRO_DEPTH: usize = 256;
 
+/// The deepest nesting of transformers (`concat(toupper(concat(...)))`): far beyond any
+/// real rule, and a bound on the recursion of binding and evaluating them.
+const MAX_TRANSFORMER_DEPTH: usize = 64;
+
 /// The type of a bound operand: element type and whether it is a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Shape {
@@ -176,6 +180,14 @@ impl Compiler<'_> {
         operand: &ast::Operand,
         scope: &Scope,
     ) -> Result<(Operand, Shape), Failed> {
+        if nesting(operand) > MAX_TRANSFORMER_DEPTH {
+            return Err(self.transformer_error(
+                format!("transformers nest deeper than {MAX_TRANSFORMER_DEPTH} levels here"),
+                operand.span(),
+                None,
+                scope,
+            ));
+        }
         match operand {
             ast::Operand::Field(field) => {
                 let Some(id) = lookup(&field.name) else {
@@ -437,16 +449,14 @@ impl Compiler<'_> {
                 "a single value is a list of one: `(\"value\")`",
             )),
             TransformArg::Operand(operand) => {
-                if let ast::Operand::Transform(inner) = operand {
-                    if matches!(inner.name.as_str(), "concat" | "join" | "getopt") {
-                        // Falco types these by their declaration (one string), so they
-                        // are only accepted inside a list.
-                        return Err(not_a_list(
-                            self,
-                            operand.span(),
-                            "put it in parentheses: `(getopt(...))`",
-                        ));
-                    }
+                if innermost_multi(operand).is_some() {
+                    // Falco types these by their declaration (one string), so they are
+                    // only accepted inside a list.
+                    return Err(not_a_list(
+                        self,
+                        operand.span(),
+                        "put it in parentheses: `(getopt(...))`",
+                    ));
                 }
                 let (bound, shape) = self.bind_operand(operand, scope)?;
                 if !shape.list {
@@ -503,7 +513,13 @@ impl Compiler<'_> {
                 | Op::IGlob
                 | Op::Regex
         );
-        if shape.list && pattern_op && check.modifier.is_none() && shape.ty == FieldType::String {
+        // A `getopt` list is new: no old rule needs the leniency.
+        if shape.list
+            && pattern_op
+            && check.modifier.is_none()
+            && shape.ty == FieldType::String
+            && innermost_multi(&check.lhs).is_none()
+        {
             // Falco's pre-plugin engine allowed this; current Falco rejects
             // it. Lanner keeps old rules loading: true if any element matches.
             let d = self
@@ -774,6 +790,34 @@ fn regex_problem(pattern: &str) -> Option<String> {
     let text = error.to_string();
     let last = text.lines().last().unwrap_or(&text);
     Some(last.strip_prefix("error: ").unwrap_or(last).to_owned())
+}
+
+/// How deeply transformers nest in `operand` (0 for a field).
+fn nesting(operand: &ast::Operand) -> usize {
+    fn arg_nesting(arg: &TransformArg) -> usize {
+        match arg {
+            TransformArg::Operand(operand) => nesting(operand),
+            TransformArg::List(items) => items.iter().map(arg_nesting).max().unwrap_or(0),
+            TransformArg::Value(_) => 0,
+        }
+    }
+    match operand {
+        ast::Operand::Field(_) => 0,
+        ast::Operand::Transform(t) => 1 + t.args.iter().map(arg_nesting).max().unwrap_or(0),
+    }
+}
+
+/// The name of the `concat`, `join` or `getopt` under `operand`'s one-value transformers,
+/// if its value comes from one.
+fn innermost_multi(operand: &ast::Operand) -> Option<&str> {
+    let ast::Operand::Transform(t) = operand else {
+        return None;
+    };
+    match (t.name.as_str(), t.args.as_slice()) {
+        (name @ ("concat" | "join" | "getopt"), _) => Some(name),
+        (_, [TransformArg::Operand(inner)]) => innermost_multi(inner),
+        _ => None,
+    }
 }
 
 fn describe(shape: Shape) -> String {

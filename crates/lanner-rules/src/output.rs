@@ -143,10 +143,11 @@ impl Compiler<'_> {
                 self.report(d);
                 return Err(Failed);
             };
-            // `getopt(...)[c]`: the bracket belongs to the call.
-            if rest[close + 1..].starts_with('[') {
-                if let Some(end) = rest[close + 1..].find(']') {
-                    close += end + 1;
+            // `getopt(...)[c]`: a bracketed argument right after the call belongs to it
+            // (only `getopt` takes one); anything else after `)` is text, as in Falco.
+            if word == "getopt" {
+                if let Some(end) = bracket_arg(&rest[close + 1..]) {
+                    close += end;
                 }
             }
             let call = &rest[..=close];
@@ -243,6 +244,20 @@ fn matching_paren(text: &str, open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The length of the field argument `[arg]` at the start of `text` (`arg` bare, without
+/// blanks, brackets or quotes, or quoted without brackets), if there is one.
+fn bracket_arg(text: &str) -> Option<usize> {
+    let inner = text.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    let arg = &inner[..end];
+    let quoted = arg.len() >= 2
+        && (arg.starts_with('"') && arg.ends_with('"')
+            || arg.starts_with('\'') && arg.ends_with('\''));
+    let bare = !arg.is_empty()
+        && !arg.contains(|c: char| c.is_whitespace() || matches!(c, '[' | '"' | '\''));
+    (quoted && !arg.contains(char::is_whitespace) || bare).then_some(end + 2)
 }
 
 /// The keys Falco uses in `output_fields` for a transformer token: every field in it, as

@@ -1281,13 +1281,54 @@ fn transformers_of_several_values_are_checked() {
             "E304",
             "compares byte buffers",
         ),
-        (r#"ka.verb in getopt(("-a"), "a")"#, "E309", ""),
+        (
+            r#"ka.verb in getopt(("-a"), "a")"#,
+            "E309",
+            "cannot compare a string field with a list-of-string field",
+        ),
+        (
+            r#"getopt(("-a"), "a") contains a"#,
+            "E304",
+            "not supported on a list-valued field",
+        ),
+        (
+            r#"toupper(getopt(("-a"), "a")) startswith a"#,
+            "E304",
+            "not supported on a list-valued field",
+        ),
+        (
+            r#"join(",", toupper(getopt(("-a"), "a"))) = a"#,
+            "E308",
+            "`join` takes a list here",
+        ),
         (
             r"tolower(ka.verb, ka.user.name) = a",
             "E308",
             "takes exactly one field",
         ),
     ];
+    let deep = format!(
+        "{}ka.user.name{} = a",
+        "toupper(".repeat(65),
+        ")".repeat(65)
+    );
+    let deep_concat = format!(
+        "{}ka.user.name{} = a",
+        "concat(\"x\", ".repeat(65),
+        ")".repeat(65)
+    );
+    let bad = bad.into_iter().chain([
+        (
+            deep.as_str(),
+            "E308",
+            "transformers nest deeper than 64 levels",
+        ),
+        (
+            deep_concat.as_str(),
+            "E308",
+            "transformers nest deeper than 64 levels",
+        ),
+    ]);
     for (condition, code, message) in bad {
         let loaded = load(&audit_rule("R", condition));
         assert_eq!(codes(&loaded), [code], "{condition}: {}", rendered(&loaded));
