@@ -308,3 +308,61 @@ fn several_workers_give_the_same_output_in_the_same_order_as_one() {
     assert_eq!(errors(&one).len(), 7);
     assert_eq!(errors(&one), errors(&four));
 }
+
+/// Falco 0.44's `concat`, `join` and `getopt`, end to end: condition, text output and the
+/// JSON alert's `output_fields` (one key per field read, raw values).
+#[test]
+fn transformers_of_several_values_fire_and_render() {
+    let rules = r#"
+- rule: Exec By Group
+  desc: exec, with the user and groups as one text
+  condition: >
+    ka.verb = create and concat(ka.target.namespace, "/", ka.target.subresource) = prod/exec
+    and join(",", ka.user.groups) contains "system:authenticated"
+    and getopt(("-u", ka.user.name), "u:")[u] = alice
+  output: who=%concat(ka.user.name, "@", ka.target.namespace) groups=%join("+", ka.user.groups) missing=%concat(ka.user.name, ka.impuser.name)
+  priority: NOTICE
+  source: k8s_audit
+"#;
+    let mut file = tempfile::Builder::new()
+        .suffix(".yaml")
+        .tempfile()
+        .expect("temp file");
+    std::io::Write::write_all(&mut file, rules.as_bytes()).expect("write rules");
+    let out = lanner(
+        &["run", "-r", arg(file.path()), "--format", "json", "-"],
+        Some(EXEC_EVENT.as_bytes()),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let alert: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON alert");
+    let output = alert["output"].as_str().expect("output");
+    assert!(
+        output.ends_with("Notice who=alice@prod groups=dev+system:authenticated missing=<NA>"),
+        "{output}"
+    );
+    let fields = alert["output_fields"].as_object().expect("output_fields");
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "evt.time",
+            "ka.impuser.name",
+            "ka.target.namespace",
+            "ka.user.groups",
+            "ka.user.name"
+        ]
+    );
+    assert_eq!(
+        fields["ka.user.groups"],
+        serde_json::json!(["dev", "system:authenticated"])
+    );
+    assert_eq!(fields["ka.impuser.name"], serde_json::Value::Null);
+
+    // The same event with another user does not fire.
+    let bob = EXEC_EVENT.replace("\"alice\"", "\"bob\"");
+    let out = lanner(&["run", "-r", arg(file.path()), "-"], Some(bob.as_bytes()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
