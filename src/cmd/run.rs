@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal as _, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,8 +40,8 @@ struct Batch {
     /// Number of lines read before this batch (across all inputs), for `evt.num`.
     first_num: u64,
     data: Vec<u8>,
-    /// `(line number, start, end)` of each line in `data`.
-    lines: Vec<(u64, usize, usize)>,
+    /// The number and place in `data` of each line.
+    lines: Vec<(u64, Range<usize>)>,
     /// Lines the reader could not read (too long), already formatted.
     notes: Vec<(u64, String)>,
 }
@@ -225,7 +226,7 @@ fn run_follow(
                 Some(Ok((number, bytes))) => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(bytes);
-                    batch.lines.push((number, start, batch.data.len()));
+                    batch.lines.push((number, start..batch.data.len()));
                 }
                 Some(Err(LineError::Io { source, .. })) => return Err(source),
                 Some(Err(e)) => batch.notes.push((e.line(), e.to_string())),
@@ -307,7 +308,6 @@ impl<'a> Batches<'a> {
                 continue;
             };
             data.clear();
-            data.reserve(BATCH_BYTES + 4096);
             let mut batch = Batch {
                 seq: self.seq,
                 input: Arc::clone(name),
@@ -316,26 +316,24 @@ impl<'a> Batches<'a> {
                 lines: Vec::with_capacity(BATCH_LINES),
                 notes: Vec::new(),
             };
-            let mut finished = false;
-            while batch.lines.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
-                match reader.next_line_into(&mut batch.data) {
-                    None => {
-                        finished = true;
-                        break;
-                    }
-                    Some(Ok((number, range))) => {
-                        batch.lines.push((number, range.start, range.end));
-                    }
-                    Some(Err(LineError::Io { source, .. })) => {
+            let mut errors = Vec::new();
+            let more = reader.fill(
+                &mut batch.data,
+                &mut batch.lines,
+                &mut errors,
+                BATCH_LINES,
+                BATCH_BYTES,
+            );
+            for error in errors {
+                match error {
+                    LineError::Io { source, .. } => {
                         eprintln!("lanner: {name}: {source}");
                         self.unreadable_inputs += 1;
-                        finished = true;
-                        break;
                     }
-                    Some(Err(e)) => batch.notes.push((e.line(), e.to_string())),
+                    e @ LineError::TooLong { .. } => batch.notes.push((e.line(), e.to_string())),
                 }
             }
-            if finished {
+            if !more {
                 self.current = None;
             }
             if !batch.lines.is_empty() || !batch.notes.is_empty() {
@@ -364,11 +362,12 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
     let mut decoder = Decoder::new();
     let mut events = Vec::new();
     let mut num = batch.first_num;
-    for &(number, start, end) in &batch.lines {
+    for (number, range) in &batch.lines {
+        let number = *number;
         while let Some((_, note)) = notes.next_if(|(line, _)| *line < number) {
             let _ = writeln!(done.err, "{}:{note}", batch.input);
         }
-        let bytes = &batch.data[start..end];
+        let bytes = batch.data.get(range.clone()).unwrap_or_default();
         done.bytes += bytes.len() as u64 + 1;
         if let Err(e) = decoder.decode(bytes, num + 1, &mut events) {
             let _ = writeln!(done.err, "{}:{number}: {e}", batch.input);

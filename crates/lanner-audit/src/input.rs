@@ -49,10 +49,18 @@ impl LineError {
     }
 }
 
+/// How much [`LineReader::fill`] asks of the input at a time.
+const CHUNK: usize = 1 << 15;
+
 /// A reader of non-empty lines, each with its line number (from 1).
 pub struct LineReader {
-    inner: Box<dyn BufRead + Send>,
+    inner: BufReader<Box<dyn Read + Send>>,
     buf: Vec<u8>,
+    /// The start of a line that [`LineReader::fill`] read but did not finish: the next
+    /// call (of either kind) starts with it. Never holds a `\n`.
+    carry: Vec<u8>,
+    /// The length so far of a line too long to keep, that `fill` is skipping.
+    skipping: Option<u64>,
     line: u64,
     max_len: usize,
     done: bool,
@@ -76,17 +84,16 @@ impl LineReader {
         (&mut reader).take(2).read_to_end(&mut magic)?;
         let gzip = magic == [0x1f, 0x8b];
         let whole = io::Cursor::new(magic).chain(reader);
-        let inner: Box<dyn BufRead + Send> = if gzip {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                MultiGzDecoder::new(whole),
-            ))
+        let inner: Box<dyn Read + Send> = if gzip {
+            Box::new(MultiGzDecoder::new(whole))
         } else {
-            Box::new(BufReader::with_capacity(1 << 16, whole))
+            Box::new(whole)
         };
         Ok(LineReader {
-            inner,
+            inner: BufReader::with_capacity(1 << 16, inner),
             buf: Vec::new(),
+            carry: Vec::new(),
+            skipping: None,
             line: 0,
             max_len: MAX_LINE_LEN,
             done: false,
@@ -161,8 +168,16 @@ impl LineReader {
     /// Append one line to `out` (without `\n`; the line starts at `start`), keeping at most
     /// `max_len + 1` bytes of it; return its full length, or `None` at the end of the input.
     fn read_line(&mut self, out: &mut Vec<u8>, start: usize) -> io::Result<Option<u64>> {
-        let mut len: u64 = 0;
-        let mut any = false;
+        // A line `fill` began.
+        let mut any = !self.carry.is_empty() || self.skipping.is_some();
+        let mut len: u64 = self.skipping.take().unwrap_or(0) + self.carry.len() as u64;
+        let room = (self.max_len + 1).saturating_sub(out.len() - start);
+        out.extend_from_slice(
+            self.carry
+                .get(..room.min(self.carry.len()))
+                .unwrap_or_default(),
+        );
+        self.carry.clear();
         loop {
             let chunk = match self.inner.fill_buf() {
                 Ok(chunk) => chunk,
@@ -184,6 +199,123 @@ impl LineReader {
             if newline {
                 return Ok(Some(len));
             }
+        }
+    }
+}
+
+impl LineReader {
+    /// Reads whole lines into `data`, straight from the input (no copy from a read buffer),
+    /// until there are `max_lines` lines or `max_bytes` bytes of them (soft limits: a read
+    /// is split into all the lines it holds), or the input ends. Each non-empty line's
+    /// number and place in `data` go to `lines` (without its `\n` or `\r\n`); lines too long
+    /// and an I/O error go to `errors`, in order. A line not finished when the batch is full
+    /// is kept for the next call. Returns `false` once the input is finished (its end, or an
+    /// I/O error, after which nothing more is read).
+    pub fn fill(
+        &mut self,
+        data: &mut Vec<u8>,
+        lines: &mut Vec<(u64, Range<usize>)>,
+        errors: &mut Vec<LineError>,
+        max_lines: usize,
+        max_bytes: usize,
+    ) -> bool {
+        if self.done {
+            return false;
+        }
+        // The start of the line being read.
+        let mut start = data.len();
+        data.extend_from_slice(&self.carry);
+        self.carry.clear();
+        // Whatever `next_line` left in the read buffer.
+        let buffered = self.inner.buffer().len();
+        data.extend_from_slice(self.inner.buffer());
+        self.inner.consume(buffered);
+        let mut skipped = self.skipping.take();
+        let mut scan = start;
+        let first_line = lines.len();
+        let mut failed = None;
+        loop {
+            while let Some(at) = memchr::memchr(b'\n', data.get(scan..).unwrap_or_default()) {
+                let end = scan + at;
+                self.end_line(data, start, end, skipped.take(), lines, errors);
+                start = end + 1;
+                scan = start;
+            }
+            scan = data.len();
+            // The unfinished line: too long to keep?
+            let tail = (data.len() - start) as u64;
+            if let Some(len) = &mut skipped {
+                *len += tail;
+                data.truncate(start);
+                scan = start;
+            } else if tail > self.max_len as u64 {
+                skipped = Some(tail);
+                data.truncate(start);
+                scan = start;
+            }
+            if let Some(source) = failed {
+                // The lines read before the error are kept; the one it cut is not.
+                self.done = true;
+                data.truncate(start);
+                errors.push(LineError::Io {
+                    line: self.line + 1,
+                    source,
+                });
+                return false;
+            }
+            if lines.len() - first_line >= max_lines || start >= max_bytes {
+                break;
+            }
+            data.reserve(CHUNK);
+            match self.inner.get_mut().take(CHUNK as u64).read_to_end(data) {
+                Ok(0) => {
+                    // The end: a last line without `\n` ends here.
+                    self.done = true;
+                    if skipped.is_some() || data.len() > start {
+                        let end = data.len();
+                        self.end_line(data, start, end, skipped, lines, errors);
+                    }
+                    return false;
+                }
+                Ok(_) => {}
+                Err(source) => failed = Some(source),
+            }
+        }
+        self.carry
+            .extend_from_slice(data.get(start..).unwrap_or_default());
+        data.truncate(start);
+        self.skipping = skipped;
+        true
+    }
+
+    /// Records the line `data[start..end]` (`skipped`: the length of its start, dropped
+    /// for being too long).
+    fn end_line(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        skipped: Option<u64>,
+        lines: &mut Vec<(u64, Range<usize>)>,
+        errors: &mut Vec<LineError>,
+    ) {
+        self.line += 1;
+        let len = skipped.unwrap_or(0) + (end - start) as u64;
+        if len > self.max_len as u64 {
+            errors.push(LineError::TooLong {
+                line: self.line,
+                len,
+                max: self.max_len,
+            });
+            return;
+        }
+        let end = if end > start && data.get(end - 1) == Some(&b'\r') {
+            end - 1
+        } else {
+            end
+        };
+        if end > start {
+            lines.push((self.line, start..end));
         }
     }
 }

@@ -164,3 +164,166 @@ fn lines_appended_into_a_batch_buffer_keep_their_places() {
     assert!(reader.next_line_into(&mut out).is_none());
     assert_eq!(out, b"keptfirstlast");
 }
+
+/// A reader giving at most `step` bytes per read (then an error, if `fail_at` is reached),
+/// to split lines, `\r\n` and the too-long check across reads.
+struct Trickle {
+    data: Vec<u8>,
+    at: usize,
+    step: usize,
+    fail_at: Option<usize>,
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.fail_at.is_some_and(|f| self.at >= f) {
+            return Err(io::Error::other("disk on fire"));
+        }
+        let end = self
+            .data
+            .len()
+            .min(self.at + self.step)
+            .min(self.fail_at.unwrap_or(usize::MAX))
+            .min(self.at + buf.len());
+        let n = end - self.at;
+        buf[..n].copy_from_slice(&self.data[self.at..end]);
+        self.at = end;
+        Ok(n)
+    }
+}
+
+/// A line and its number, or an error's line and message.
+type Item = Result<(u64, Vec<u8>), String>;
+type Got = Vec<Item>;
+
+fn by_line(reader: LineReader) -> Got {
+    let mut reader = reader;
+    let mut got = Vec::new();
+    while let Some(next) = reader.next_line() {
+        got.push(
+            next.map(|(n, l)| (n, l.to_vec()))
+                .map_err(|e| format!("{}: {e}", e.line())),
+        );
+    }
+    got
+}
+
+fn by_batch(reader: LineReader, max_lines: usize, max_bytes: usize) -> Got {
+    let mut reader = reader;
+    let mut got = Vec::new();
+    let mut data = b"junk from the last batch".to_vec();
+    loop {
+        data.clear();
+        let (mut lines, mut errors) = (Vec::new(), Vec::new());
+        let more = reader.fill(&mut data, &mut lines, &mut errors, max_lines, max_bytes);
+        // Interleave by line number, as `lanner run` does.
+        let mut all: Vec<(u64, Item)> = lines
+            .into_iter()
+            .map(|(n, range)| (n, Ok((n, data[range].to_vec()))))
+            .collect();
+        all.extend(
+            errors
+                .into_iter()
+                .map(|e| (e.line(), Err(format!("{}: {e}", e.line())))),
+        );
+        all.sort_by_key(|(n, _)| *n);
+        got.extend(all.into_iter().map(|(_, r)| r));
+        if !more {
+            break;
+        }
+    }
+    got
+}
+
+/// `fill` (batches read straight into the caller's buffer) gives the lines and errors
+/// `next_line` gives, however the input arrives and wherever the batches end.
+#[test]
+fn batches_hold_the_same_lines_as_line_by_line_reading() {
+    let long = "x".repeat(40);
+    let texts = [
+        TEXT.to_owned(),
+        String::new(),
+        "\n\n\r\n".to_owned(),
+        "no newline at the end".to_owned(),
+        format!("short\r\n{long}\n{long}\r\nafter\n\nend\r"),
+        long.clone(),
+        format!("a\n{long}"),
+        "é\r\n\r\nü\n".repeat(50),
+    ];
+    for text in &texts {
+        for step in [1, 2, 3, 7, 64, 1 << 20] {
+            let reader = |fail_at| {
+                LineReader::new(Trickle {
+                    data: text.as_bytes().to_vec(),
+                    at: 0,
+                    step,
+                    fail_at,
+                })
+                .unwrap()
+                .with_max_line_len(30)
+            };
+            let fail_at = (text.len() > 5).then_some(text.len() / 2);
+            for fail in [None, fail_at] {
+                let want = by_line(reader(fail));
+                for (max_lines, max_bytes) in [
+                    (1, 1 << 20),
+                    (2, 1 << 20),
+                    (100, 1),
+                    (100, 8),
+                    (256, 1 << 17),
+                ] {
+                    let got = by_batch(reader(fail), max_lines, max_bytes);
+                    assert_eq!(
+                        got, want,
+                        "{text:?} in reads of {step}, failing at {fail:?}, batches of {max_lines} lines / {max_bytes} bytes"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn batches_read_gzip_too() {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(format!("{TEXT}\n").repeat(1000).as_bytes())
+        .unwrap();
+    let data = gz.finish().unwrap();
+    let want = by_line(LineReader::new(io::Cursor::new(data.clone())).unwrap());
+    let got = by_batch(
+        LineReader::new(io::Cursor::new(data)).unwrap(),
+        256,
+        1 << 17,
+    );
+    assert_eq!(got.len(), 4000);
+    assert_eq!(got, want);
+}
+
+/// Lines longer than one read of `fill` (32 KiB), kept or skipped as too long, across
+/// batch ends.
+#[test]
+fn batches_carry_and_skip_lines_longer_than_a_read() {
+    let mut text = String::new();
+    for (i, len) in [10, 50_000, 35_000, 5, 120_000, 0, 39_999, 40_000, 40_001, 7]
+        .into_iter()
+        .enumerate()
+    {
+        text.push_str(&char::from(b'a' + i as u8).to_string().repeat(len));
+        text.push_str(if i % 2 == 0 { "\n" } else { "\r\n" });
+    }
+    text.push_str(&"z".repeat(45_000)); // the last line, too long, with no newline
+    let reader = || {
+        LineReader::new(io::Cursor::new(text.clone().into_bytes()))
+            .unwrap()
+            .with_max_line_len(40_000)
+    };
+    let want = by_line(reader());
+    assert_eq!(
+        want.iter().filter(|r| r.is_err()).count(),
+        5,
+        "the lines of 50,000, 120,000, 40,001 (+\\r) and 45,000 bytes, and 40,000 + \\r"
+    );
+    for (max_lines, max_bytes) in [(1, 1 << 20), (3, 1 << 20), (256, 1 << 17), (256, 1)] {
+        assert_eq!(by_batch(reader(), max_lines, max_bytes), want);
+    }
+}
