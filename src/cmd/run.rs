@@ -364,8 +364,8 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
     let mut num = batch.first_num;
     for (number, range) in &batch.lines {
         let number = *number;
-        while let Some((_, note)) = notes.next_if(|(line, _)| *line < number) {
-            let _ = writeln!(done.err, "{}:{note}", batch.input);
+        while let Some((line, note)) = notes.next_if(|(line, _)| *line < number) {
+            let _ = writeln!(done.err, "{}:{line}: {note}", batch.input);
         }
         let bytes = batch.data.get(range.clone()).unwrap_or_default();
         done.bytes += bytes.len() as u64 + 1;
@@ -398,8 +398,8 @@ fn process_batch(engine: &Engine, format: Format, batch: &Batch) -> Done {
             }
         }
     }
-    for (_, note) in notes {
-        let _ = writeln!(done.err, "{}:{note}", batch.input);
+    for (line, note) in notes {
+        let _ = writeln!(done.err, "{}:{line}: {note}", batch.input);
     }
     done
 }

@@ -366,3 +366,37 @@ fn transformers_of_several_values_fire_and_render() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+/// A line over the 64 MiB limit is skipped with a message naming the file and the line,
+/// and the lines after it are evaluated.
+#[test]
+fn a_line_over_the_limit_is_reported_with_its_number_and_skipped() {
+    let mut file = tempfile::Builder::new()
+        .suffix(".jsonl")
+        .tempfile()
+        .expect("temp file");
+    let huge = vec![b'x'; (64 << 20) + 1];
+    for part in [
+        EXEC_EVENT.as_bytes(),
+        b"\n",
+        &huge,
+        b"\n",
+        EXEC_EVENT.as_bytes(),
+        b"\n",
+    ] {
+        std::io::Write::write_all(&mut file, part).expect("write");
+    }
+    let rules = rules_file();
+    let out = lanner(&["run", "-r", arg(rules.path()), arg(file.path())], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let name = file.path().display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{name}:2: line of 67108865 bytes is longer than the 67108864-byte limit"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("2 events, 1 rejected lines"), "{err}");
+    assert_eq!(stdout(&out).lines().count(), 2, "one alert per exec event");
+}
