@@ -2,7 +2,8 @@
 //!
 //! Gzip is recognised by its magic bytes (`1f 8b`), never by the file name, so rotated logs
 //! (`audit.log.1.gz`) and piped compressed data both work. Lines are read one at a time
-//! into a reused buffer; the file is never loaded whole. A line longer than the limit
+//! ([`LineReader::next_line`]) or a batch at a time straight into the caller's buffer
+//! ([`LineReader::fill`]); the file is never loaded whole. A line longer than the limit
 //! (64 MiB) is skipped with an error that gives its length, and reading goes on with the
 //! next line. Empty lines (after dropping `\r\n`'s `\r`) are skipped, as Falco does.
 
@@ -201,9 +202,7 @@ impl LineReader {
             }
         }
     }
-}
 
-impl LineReader {
     /// Reads whole lines into `data`, straight from the input (no copy from a read buffer),
     /// until there are `max_lines` lines or `max_bytes` bytes of them (soft limits: a read
     /// is split into all the lines it holds), or the input ends. Each non-empty line's
