@@ -19,7 +19,7 @@ macro_rules! codes {
         /// syntax, `E3xx` binding and semantics, `E4xx` output templates,
         /// `W1xx` warnings.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Code { $(#[doc = $title] $code,)* }
+        pub enum Code { $(#[doc = concat!("`", $title, "`")] $code,)* }
 
         impl Code {
             /// Every code, in order.
