@@ -93,6 +93,7 @@ impl OutputProgram {
                     width,
                 } => Part::Field {
                     lhs: crate::program::lhs(operand, slots),
+                    // One key per field, in the same order (the loader writes them so).
                     raw: keys
                         .iter()
                         .zip(operand.fields())

@@ -300,26 +300,10 @@ impl Compiler<'_> {
                     .map(|arg| self.bind_piece(arg, t, true, scope))
                     .collect::<Result<_, _>>()?,
             ),
-            ("concat", _) => {
-                return Err(self.transformer_error(
-                    "`concat` takes two or more values".to_owned(),
-                    t.span,
-                    Some("e.g. `concat(ka.user.name, \"@\", ka.target.namespace)`"),
-                    scope,
-                ));
-            }
             ("join", [sep, items]) => Multi::Join {
                 sep: self.bind_piece(sep, t, false, scope)?,
                 items: self.bind_list(items, t, scope)?,
             },
-            ("join", _) => {
-                return Err(self.transformer_error(
-                    "`join` takes a separator and a list".to_owned(),
-                    t.span,
-                    Some("e.g. `join(\",\", (ka.user.name, ka.target.name))`"),
-                    scope,
-                ));
-            }
             ("getopt", [args, optstring]) => {
                 let select = match &t.arg {
                     None => None,
@@ -342,11 +326,26 @@ impl Compiler<'_> {
                     select,
                 }
             }
+            // The wrong number of arguments.
             _ => {
+                let (message, example) = match name {
+                    "concat" => (
+                        "`concat` takes two or more values",
+                        "e.g. `concat(ka.user.name, \"@\", ka.target.namespace)`",
+                    ),
+                    "join" => (
+                        "`join` takes a separator and a list",
+                        "e.g. `join(\",\", (ka.user.name, ka.target.name))`",
+                    ),
+                    _ => (
+                        "`getopt` takes a list of arguments and an option string",
+                        "e.g. `getopt((\"-p\", \"8080\"), \"p:v\")[p]`",
+                    ),
+                };
                 return Err(self.transformer_error(
-                    "`getopt` takes a list of arguments and an option string".to_owned(),
+                    message.to_owned(),
                     t.span,
-                    Some("e.g. `getopt((\"-p\", \"8080\"), \"p:v\")[p]`"),
+                    Some(example),
                     scope,
                 ));
             }

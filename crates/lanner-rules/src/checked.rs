@@ -230,8 +230,9 @@ pub enum OutputPart {
     Field {
         /// The field (transformers apply in text output).
         operand: Operand,
-        /// The keys in JSON `output_fields`, one per field the operand reads: the
-        /// field as written, without transformers (Falco's behaviour).
+        /// The keys in JSON `output_fields`, one per field the operand reads, in the
+        /// order of [`Operand::fields`]: the field as written, without transformers
+        /// (Falco's behaviour).
         keys: Vec<String>,
         /// `%10field`: pad or cut to this width in text output.
         width: Option<usize>,

@@ -1339,3 +1339,39 @@ fn transformers_of_several_values_are_checked() {
         );
     }
 }
+
+/// An output token's `output_fields` keys are the fields it reads, as written, in the
+/// order of `Operand::fields` (the engine pairs them up by position).
+#[test]
+fn output_keys_follow_the_fields_a_token_reads() {
+    let text = "- rule: R\n  desc: d\n  condition: ka.verb = get\n  output: >\n    %concat(toupper(ka.user.name), \"@\", ka.target.namespace)\n    %join(ka.verb, (ka.user.groups, \"x\", len(ka.target.name)))\n    %getopt((\"-u\", ka.impuser.name), ka.target.subresource)[u]\n    %tolower(ka.req.pod.containers.image[0]) %ka.verb\n  priority: NOTICE\n  source: k8s_audit\n";
+    let loaded = load(text);
+    assert!(codes(&loaded).is_empty(), "{}", rendered(&loaded));
+    let parts: Vec<(Vec<String>, Vec<&str>)> = rule(&loaded, "R")
+        .output
+        .iter()
+        .filter_map(|part| match part {
+            OutputPart::Field { operand, keys, .. } => Some((
+                keys.clone(),
+                operand.fields().iter().map(|(f, _)| f.def().name).collect(),
+            )),
+            OutputPart::Text(_) => None,
+        })
+        .collect();
+    let want: [&[&str]; 5] = [
+        &["ka.user.name", "ka.target.namespace"],
+        &["ka.verb", "ka.user.groups", "ka.target.name"],
+        &["ka.impuser.name", "ka.target.subresource"],
+        &["ka.req.pod.containers.image[0]"],
+        &["ka.verb"],
+    ];
+    assert_eq!(parts.len(), want.len());
+    for ((keys, fields), want) in parts.iter().zip(want) {
+        assert_eq!(keys, want);
+        let names: Vec<&str> = want
+            .iter()
+            .map(|k| k.split('[').next().unwrap_or(k))
+            .collect();
+        assert_eq!(fields, &names);
+    }
+}
